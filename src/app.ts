@@ -1,0 +1,86 @@
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { requireUser } from './auth/user-auth.js';
+import type { Dependencies } from './dependencies.js';
+import { healthRoutes } from './health/health.routes.js';
+import { cors } from './http/cors.js';
+import { errorHandler, notFoundHandler } from './http/problem.js';
+import { rateLimit } from './http/rate-limit.js';
+import { requestId } from './http/request-id.js';
+import { httpMetrics } from './observability/metrics.js';
+
+/**
+ * Builds the Express app from already-constructed dependencies. Pure wiring: it never listens,
+ * starts timers or touches the environment, so tests can build as many apps as they like.
+ */
+export function createApp(deps: Dependencies): Express {
+  const { config, logger, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(requestId());
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req) => (req as express.Request).id,
+      // The path only: query strings carry capabilities (host page signatures) and tokens.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.use(httpMetrics(metrics));
+  app.use(
+    helmet({
+      // An API answers JSON; pages that need more (the host page) set their own policy.
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      // Popups opened by the host page need window.opener; COOP same-origin would sever it.
+      crossOriginOpenerPolicy: false,
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(cors(config.allowedOrigins));
+  app.use(cookieParser());
+  app.use(
+    rateLimit({
+      limit: config.rateLimits.ipPerMinute,
+      windowMs: 60_000,
+      key: (req) => (req.get('authorization') || req.path.startsWith('/healthz') ? undefined : `ip:${req.ip}`),
+    }),
+  );
+
+  app.use(
+    healthRoutes({
+      checks: deps.readinessChecks,
+      metrics,
+      metricsToken: config.metricsToken,
+      checkTimeoutMs: Math.min(config.ucw.timeoutMs, 3_000),
+    }),
+  );
+
+  if (deps.devLogin) {
+    app.use(
+      deps.devLogin.router({
+        cookieName: config.auth.cookieName,
+        secureCookie: config.publicUrl.startsWith('https:'),
+        bodyLimitBytes: config.bodyLimitBytes,
+      }),
+    );
+  }
+
+  const authenticated = requireUser(deps.userAuth, [...config.allowedOrigins, new URL(config.publicUrl).origin]);
+  app.get('/me', authenticated, (req, res) => {
+    res.json({ userId: req.user!.id });
+  });
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,116 @@
+import type { Request, RequestHandler } from 'express';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Config } from '../config.js';
+import { AppError } from '../http/errors.js';
+
+export interface AuthenticatedUser {
+  id: string;
+  via: 'bearer' | 'cookie';
+}
+
+/** Verifies one kind of token; returns the user id or throws a jose error. */
+type Verifier = (token: string) => Promise<string>;
+
+export interface UserAuth {
+  /** Resolves the platform user of a request, or throws a 401 AppError. */
+  authenticate(req: Request): Promise<AuthenticatedUser>;
+}
+
+function claimAsUserId(payload: JWTPayload, claim: string): string {
+  const value = payload[claim];
+  if (typeof value === 'string' && value.length > 0 && value.length <= 256) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  throw new joseErrors.JWTClaimValidationFailed(`missing "${claim}" claim`, payload, claim, 'missing');
+}
+
+/** The production verifier: the platform IdP's JWKS (RS/ES/PS/EdDSA) or a shared HS256 secret. */
+export function platformVerifier(auth: Config['auth']): Verifier | undefined {
+  const options = {
+    ...(auth.issuer ? { issuer: auth.issuer } : {}),
+    ...(auth.audience ? { audience: auth.audience } : {}),
+    clockTolerance: 5,
+  };
+  if (auth.jwksUrl) {
+    const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    return async (token) => {
+      const { payload } = await jwtVerify(token, jwks, {
+        ...options,
+        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+      });
+      return claimAsUserId(payload, auth.userClaim);
+    };
+  }
+  if (auth.jwtSecret) {
+    const key = new TextEncoder().encode(auth.jwtSecret);
+    return async (token) => {
+      const { payload } = await jwtVerify(token, key, { ...options, algorithms: ['HS256'] });
+      return claimAsUserId(payload, auth.userClaim);
+    };
+  }
+  return undefined;
+}
+
+function bearerToken(req: Request): string | undefined {
+  const header = req.get('authorization');
+  if (!header) return undefined;
+  const match = /^Bearer ([\w.~+/-]+=*)$/i.exec(header.trim());
+  return match?.[1] ?? '';
+}
+
+function challenge(detail: string, tokenGiven: boolean): AppError {
+  const error = tokenGiven ? ', error="invalid_token"' : '';
+  return new AppError('unauthenticated', detail, { headers: { 'WWW-Authenticate': `Bearer realm="ucw-bff"${error}` } });
+}
+
+/**
+ * Authenticates the platform user from `Authorization: Bearer` or the auth cookie. `verifiers`
+ * are tried in order (the platform IdP, then the dev login when it is enabled).
+ */
+export function createUserAuth(cookieName: string, verifiers: readonly Verifier[]): UserAuth {
+  return {
+    async authenticate(req) {
+      const fromHeader = bearerToken(req);
+      const fromCookie = (req.cookies as Record<string, string> | undefined)?.[cookieName];
+      const token = fromHeader ?? fromCookie;
+      const via = fromHeader !== undefined ? 'bearer' : 'cookie';
+      if (!token) throw challenge('Sign in first: send a bearer token or the auth cookie.', fromHeader !== undefined);
+      let expired = false;
+      for (const verify of verifiers) {
+        try {
+          return { id: await verify(token), via };
+        } catch (error) {
+          if (error instanceof joseErrors.JWTExpired) expired = true;
+        }
+      }
+      throw challenge(expired ? 'The access token has expired.' : 'The access token is not valid.', true);
+    },
+  };
+}
+
+/**
+ * Requires an authenticated user. Cookie-authenticated state changes must also come from an
+ * allowed Origin: the cookie is ambient, so that is what stops cross-site request forgery.
+ */
+export function requireUser(auth: UserAuth, trustedOrigins: readonly string[]): RequestHandler {
+  const trusted = new Set(trustedOrigins);
+  return async (req, _res, next) => {
+    const user = await auth.authenticate(req);
+    if (user.via === 'cookie' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+      const origin = req.get('origin') ?? refererOrigin(req.get('referer'));
+      if (!origin || !trusted.has(origin)) {
+        throw new AppError('forbidden', 'Cross-site request refused: the Origin is not an allowed frontend origin.');
+      }
+    }
+    req.user = user;
+    next();
+  };
+}
+
+function refererOrigin(referer: string | undefined): string | undefined {
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,288 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads `process.env`. Everything else receives a frozen `Config`.
+ * Every variable is documented in README.md and listed in .env.example.
+ */
+
+const csv = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).optional().default(fallback);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const origin = httpUrl.transform((value, ctx) => {
+  const url = new URL(value);
+  if (url.pathname !== '/' || url.search || url.hash || value.endsWith('/')) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an origin (scheme://host[:port], no path)` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).optional().default('development'),
+    HOST: z.string().min(1).optional().default('127.0.0.1'),
+    PORT: int(3000, 0, 65535),
+    PUBLIC_URL: optional(httpUrl),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+    TRUST_PROXY: optional(z.string()),
+    BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
+
+    DATABASE_URL: optional(z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')),
+
+    ALLOWED_ORIGINS: csv.pipe(z.array(origin)),
+    ALLOWED_REDIRECT_URIS: csv.pipe(z.array(z.url())),
+
+    AUTH_JWKS_URL: optional(httpUrl),
+    AUTH_JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+    AUTH_ISSUER: optional(z.string().min(1)),
+    AUTH_AUDIENCE: optional(z.string().min(1)),
+    AUTH_USER_CLAIM: z.string().min(1).optional().default('sub'),
+    AUTH_COOKIE_NAME: z.string().regex(/^[\w.-]+$/).optional().default('ucw_bff_auth'),
+    DEV_LOGIN: bool(false),
+
+    SESSION_SECRET: csv.pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters'))),
+    SESSION_TTL_SECONDS: int(30 * 60, 60, 24 * 3600),
+    SESSION_MAX_LOADS: int(10, 1, 100),
+
+    UCW_URL: optional(httpUrl),
+    UCW_API_VERSION: z.enum(['1', '2', 'auto']).optional().default('auto'),
+    UCW_AUTH: z.enum(['none', 'static', 'client_credentials']).optional().default('none'),
+    UCW_BEARER_TOKEN: optional(z.string().min(1)),
+    UCW_OAUTH_TOKEN_URL: optional(httpUrl),
+    UCW_OAUTH_CLIENT_ID: optional(z.string().min(1)),
+    UCW_OAUTH_CLIENT_SECRET: optional(z.string().min(1)),
+    UCW_OAUTH_AUDIENCE: optional(z.string().min(1)),
+    UCW_OAUTH_SCOPE: optional(z.string().min(1)),
+    UCW_TIMEOUT_MS: int(10_000, 100, 120_000),
+    UCW_USER_ID_MODE: z.enum(['plain', 'hmac']).optional().default('plain'),
+    UCW_USER_ID_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+    UCW_DELETE_ENABLED: bool(false),
+    UCW_DATA_ENDPOINTS: bool(false),
+
+    SANDBOX_UCW_PORT: int(3001, 0, 65535),
+    SANDBOX_UCW_VERSION: z.enum(['1', '2']).optional().default('2'),
+
+    WEBHOOK_SECRETS: csv.pipe(z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_<base64>'))),
+    WEBHOOK_ID_RETENTION_HOURS: int(72, 1, 24 * 90),
+    PLATFORM_WEBHOOK_URL: optional(httpUrl),
+    PLATFORM_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_<base64>')),
+
+    DATA_ENCRYPTION_KEY: optional(
+      z.string().regex(/^([\w-]+:)?[A-Za-z0-9+/]{43}=$/, 'must be [keyId:]<32 bytes base64>'),
+    ),
+
+    RATE_LIMIT_CONNECT_URL_PER_MIN: int(60, 1, 100_000),
+    RATE_LIMIT_IP_PER_MIN: int(600, 1, 1_000_000),
+    METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  })
+  .superRefine((env, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const production = env.NODE_ENV === 'production';
+    if (env.AUTH_JWKS_URL && env.AUTH_JWT_SECRET) problem('AUTH_JWKS_URL', 'set AUTH_JWKS_URL or AUTH_JWT_SECRET, not both');
+    if (env.UCW_AUTH === 'static' && !env.UCW_BEARER_TOKEN) problem('UCW_BEARER_TOKEN', 'required when UCW_AUTH=static');
+    if (env.UCW_AUTH === 'client_credentials') {
+      for (const name of ['UCW_OAUTH_TOKEN_URL', 'UCW_OAUTH_CLIENT_ID', 'UCW_OAUTH_CLIENT_SECRET'] as const) {
+        if (!env[name]) problem(name, 'required when UCW_AUTH=client_credentials');
+      }
+    }
+    if (env.UCW_USER_ID_MODE === 'hmac' && !env.UCW_USER_ID_SECRET) problem('UCW_USER_ID_SECRET', 'required when UCW_USER_ID_MODE=hmac');
+    if (env.PLATFORM_WEBHOOK_URL && !env.PLATFORM_WEBHOOK_SECRET) problem('PLATFORM_WEBHOOK_SECRET', 'required when PLATFORM_WEBHOOK_URL is set');
+    if (production) {
+      if (env.SESSION_SECRET.length === 0) problem('SESSION_SECRET', 'required in production');
+      if (env.DEV_LOGIN) problem('DEV_LOGIN', 'the dev login cannot be enabled in production');
+      if (!env.UCW_URL) problem('UCW_URL', 'required in production (the sandbox UCW never runs in production)');
+      if (!env.PUBLIC_URL) problem('PUBLIC_URL', 'required in production');
+      if (!env.AUTH_JWKS_URL && !env.AUTH_JWT_SECRET) problem('AUTH_JWKS_URL', 'set AUTH_JWKS_URL or AUTH_JWT_SECRET in production');
+      if (!env.AUTH_ISSUER) problem('AUTH_ISSUER', 'required in production');
+      if (!env.AUTH_AUDIENCE) problem('AUTH_AUDIENCE', 'required in production');
+    }
+  });
+
+type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  /** The BFF's public origin + base, without a trailing slash. */
+  publicUrl: string;
+  logLevel: Env['LOG_LEVEL'];
+  trustProxy: boolean | number | string;
+  bodyLimitBytes: number;
+  database: { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+  allowedOrigins: readonly string[];
+  allowedRedirectUris: readonly string[];
+  auth: {
+    jwksUrl: string | undefined;
+    jwtSecret: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    userClaim: string;
+    cookieName: string;
+    devLogin: boolean;
+  };
+  session: {
+    /** First secret signs; every secret verifies (rotation). */
+    secrets: readonly string[];
+    ttlSeconds: number;
+    maxLoads: number;
+  };
+  ucw: {
+    /** Undefined in sandbox mode until main.ts starts the simulator and fills it in. */
+    url: string | undefined;
+    apiVersion: '1' | '2' | 'auto';
+    auth:
+      | { mode: 'none' }
+      | { mode: 'static'; bearerToken: string }
+      | {
+          mode: 'client_credentials';
+          tokenUrl: string;
+          clientId: string;
+          clientSecret: string;
+          audience: string | undefined;
+          scope: string | undefined;
+        };
+    timeoutMs: number;
+    userIdMode: 'plain' | 'hmac';
+    userIdSecret: string | undefined;
+    deleteEnabled: boolean;
+    dataEndpoints: boolean;
+  };
+  sandbox: { enabled: boolean; port: number; version: 1 | 2 };
+  webhooks: {
+    secrets: readonly string[];
+    idRetentionHours: number;
+  };
+  platformWebhook: { url: string; secret: string } | undefined;
+  dataEncryptionKey: string | undefined;
+  rateLimits: { connectUrlPerMinute: number; ipPerMinute: number };
+  metricsToken: string | undefined;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/** Parses the environment once. Throws `ConfigError` listing every bad variable by name. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  const databaseUrl = env.DATABASE_URL ?? 'sqlite:./data/ucw-bff.sqlite';
+  const ucwAuth: Config['ucw']['auth'] =
+    env.UCW_AUTH === 'static'
+      ? { mode: 'static', bearerToken: env.UCW_BEARER_TOKEN! }
+      : env.UCW_AUTH === 'client_credentials'
+        ? {
+            mode: 'client_credentials',
+            tokenUrl: env.UCW_OAUTH_TOKEN_URL!,
+            clientId: env.UCW_OAUTH_CLIENT_ID!,
+            clientSecret: env.UCW_OAUTH_CLIENT_SECRET!,
+            audience: env.UCW_OAUTH_AUDIENCE,
+            scope: env.UCW_OAUTH_SCOPE,
+          }
+        : { mode: 'none' };
+
+  const config: Config = {
+    env: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl,
+    logLevel: env.LOG_LEVEL,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    database: databaseUrl.startsWith('sqlite:')
+      ? { dialect: 'sqlite', path: databaseUrl.slice('sqlite:'.length) }
+      : { dialect: 'postgres', url: databaseUrl },
+    allowedOrigins: env.ALLOWED_ORIGINS,
+    allowedRedirectUris: env.ALLOWED_REDIRECT_URIS,
+    auth: {
+      jwksUrl: env.AUTH_JWKS_URL,
+      jwtSecret: env.AUTH_JWT_SECRET,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      userClaim: env.AUTH_USER_CLAIM,
+      cookieName: env.AUTH_COOKIE_NAME,
+      // Sandbox mode turns the dev login on by default so a newcomer can click through.
+      devLogin: env.DEV_LOGIN || (env.NODE_ENV !== 'production' && !env.UCW_URL && !env.AUTH_JWKS_URL && !env.AUTH_JWT_SECRET),
+    },
+    session: {
+      secrets: env.SESSION_SECRET,
+      ttlSeconds: env.SESSION_TTL_SECONDS,
+      maxLoads: env.SESSION_MAX_LOADS,
+    },
+    ucw: {
+      url: env.UCW_URL?.replace(/\/+$/, ''),
+      apiVersion: env.UCW_API_VERSION,
+      auth: ucwAuth,
+      timeoutMs: env.UCW_TIMEOUT_MS,
+      userIdMode: env.UCW_USER_ID_MODE,
+      userIdSecret: env.UCW_USER_ID_SECRET,
+      deleteEnabled: env.UCW_DELETE_ENABLED,
+      dataEndpoints: env.UCW_DATA_ENDPOINTS,
+    },
+    sandbox: {
+      enabled: !env.UCW_URL && env.NODE_ENV !== 'production',
+      port: env.SANDBOX_UCW_PORT,
+      version: env.SANDBOX_UCW_VERSION === '1' ? 1 : 2,
+    },
+    webhooks: { secrets: env.WEBHOOK_SECRETS, idRetentionHours: env.WEBHOOK_ID_RETENTION_HOURS },
+    platformWebhook:
+      env.PLATFORM_WEBHOOK_URL && env.PLATFORM_WEBHOOK_SECRET
+        ? { url: env.PLATFORM_WEBHOOK_URL, secret: env.PLATFORM_WEBHOOK_SECRET }
+        : undefined,
+    dataEncryptionKey: env.DATA_ENCRYPTION_KEY,
+    rateLimits: {
+      connectUrlPerMinute: env.RATE_LIMIT_CONNECT_URL_PER_MIN,
+      ipPerMinute: env.RATE_LIMIT_IP_PER_MIN,
+    },
+    metricsToken: env.METRICS_TOKEN,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

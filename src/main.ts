@@ -1,0 +1,56 @@
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { buildDependencies } from './dependencies.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const deps = await buildDependencies(config, logger, { defaultMetrics: true });
+  if (deps.devLogin) logger.warn('DEV LOGIN ENABLED: POST /dev/login signs in any user id. Never use this in production.');
+
+  const app = createApp(deps);
+  const server: Server = app.listen(config.port, config.host, () => {
+    logger.info({ url: config.publicUrl, host: config.host, port: config.port }, 'ucw-bff listening');
+  });
+  // Slow-loris protection without cutting off SSE streams (they send heartbeats well inside these).
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const forced = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 25_000);
+    forced.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await deps.close();
+    logger.info('shutdown complete');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`ucw-bff failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
