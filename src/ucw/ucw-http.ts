@@ -1,0 +1,172 @@
+/**
+ * The one transport every upstream call of the UCW client goes through (UCW and the OAuth
+ * token endpoint alike): an explicit total deadline, a capped body, transport failures mapped
+ * to `AppError`s, and a debug line per call that never carries query values or ids.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { AppError } from '../http/errors.js';
+import type { Logger } from '../logger.js';
+
+/** What we tell callers to wait before retrying when the upstream could not be reached. */
+export const RETRY_AFTER_SECONDS = '5';
+
+/** Data endpoints answer real account data, but nothing legitimate comes close to this. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A keep-alive pool for one UCW: sockets are reused across mints, and the per-phase
+ * timeouts equal the total deadline so undici never waits longer than we would.
+ */
+export function createUcwDispatcher(timeoutMs: number): Dispatcher {
+  return new Agent({
+    connections: 32,
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: { timeout: timeoutMs },
+  });
+}
+
+export interface UpstreamRequest {
+  dispatcher: Dispatcher;
+  method: 'GET' | 'POST' | 'DELETE';
+  url: URL;
+  /** The route template for logs (`/api/token`, `/api/data/…/connection/:connectionId`): never ids or tokens. */
+  route: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  logger: Logger;
+  /** Names the upstream in error messages: "UCW" or "UCW token endpoint". */
+  upstream: string;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  contentType: string;
+  /** Raw header value of Retry-After, when the upstream sent one. */
+  retryAfter: string | undefined;
+  text: string;
+}
+
+// Errors that mean "nobody answered": the upstream is down, unreachable or dropped the socket.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+// Bugs on our side (bad arguments, an unmatched mock in tests) must surface as themselves.
+const PROGRAMMING_ERROR_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_MOCK_ERR_MOCK_NOT_MATCHED']);
+
+/**
+ * Sends one request and reads the whole body within `timeoutMs` (headers and body together).
+ * Resolves with any HTTP status; rejects only with an `AppError` for transport failures
+ * (`ucw_timeout`, `ucw_unavailable`, `ucw_bad_response` for an oversized body).
+ */
+export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
+  const started = performance.now();
+  const signal = AbortSignal.timeout(req.timeoutMs);
+  const logFields = { upstream: req.upstream, method: req.method, route: req.route };
+  try {
+    const response = await request(req.url, {
+      dispatcher: req.dispatcher,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+    });
+    const text = await readCapped(response.body, req.upstream);
+    const durationMs = Math.round(performance.now() - started);
+    req.logger.debug({ ...logFields, status: response.statusCode, durationMs }, 'upstream call');
+    return {
+      status: response.statusCode,
+      contentType: headerValue(response.headers['content-type']) ?? '',
+      retryAfter: headerValue(response.headers['retry-after']),
+      text,
+    };
+  } catch (error) {
+    const durationMs = Math.round(performance.now() - started);
+    if (error instanceof AppError) {
+      req.logger.warn({ ...logFields, durationMs, code: error.code }, 'upstream call failed');
+      throw error;
+    }
+    const code = errorCode(error);
+    if (code !== undefined && PROGRAMMING_ERROR_CODES.has(code)) throw error;
+    if (signal.aborted || (code !== undefined && TIMEOUT_CODES.has(code)) || isTimeoutError(error)) {
+      req.logger.warn({ ...logFields, durationMs, timeoutMs: req.timeoutMs }, 'upstream call timed out');
+      throw new AppError('ucw_timeout', `The ${req.upstream} did not answer within ${req.timeoutMs} ms`, { cause: error });
+    }
+    // Anything else thrown before a complete answer is a transport failure (refused, reset,
+    // DNS, TLS): the caller can retry later. Only the error code goes into the message; the
+    // full error (host, port) is for the logs.
+    req.logger.warn({ ...logFields, durationMs, errorCode: code, err: error }, 'upstream unreachable');
+    const reason = code !== undefined && UNAVAILABLE_CODES.has(code) ? ` (${code})` : '';
+    throw new AppError('ucw_unavailable', `The ${req.upstream} is unreachable${reason}`, {
+      cause: error,
+      headers: { 'Retry-After': RETRY_AFTER_SECONDS },
+    });
+  }
+}
+
+/** Parses a 2xx JSON body; anything unparseable is the upstream's fault (`ucw_bad_response`). */
+export function parseJsonBody(response: UpstreamResponse, upstream: string): unknown {
+  try {
+    return JSON.parse(response.text) as unknown;
+  } catch (error) {
+    throw new AppError('ucw_bad_response', `The ${upstream} answered ${response.status} with a body that is not JSON`, {
+      cause: error,
+    });
+  }
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], upstream: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) {
+      body.destroy();
+      throw new AppError('ucw_bad_response', `The ${upstream} answered with a body over ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The first `code` in the error, its `cause` chain, or an AggregateError's members (happy eyeballs). */
+function errorCode(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== 'object' || depth > 5) return undefined;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') return code;
+  if (Array.isArray(errors)) {
+    for (const member of errors) {
+      const found = errorCode(member, depth + 1);
+      if (found) return found;
+    }
+  }
+  return errorCode(cause, depth + 1);
+}
+
+function isTimeoutError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
