@@ -126,7 +126,8 @@ class ClientCredentialsProvider implements CredentialProvider {
       // `error_description` is free text and only goes to the logs.
       const oauthError = oauthErrorCode(response.text);
       this.#options.logger.warn(
-        { status: response.status, oauthError, description: ucwErrorMessage(response.text, response.contentType) },
+        // A careless endpoint may echo the submitted secret in its description.
+        { status: response.status, oauthError, description: ucwErrorMessage(response.text, response.contentType).split(this.#auth.clientSecret).join('[redacted]') },
         'UCW token endpoint rejected the client credentials',
       );
       throw new AppError(
