@@ -95,29 +95,37 @@ const envSchema = z
     RATE_LIMIT_CONNECT_URL_PER_MIN: int(60, 1, 100_000),
     RATE_LIMIT_IP_PER_MIN: int(600, 1, 1_000_000),
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
-  })
-  .superRefine((env, ctx) => {
-    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    const production = env.NODE_ENV === 'production';
-    if (env.AUTH_JWKS_URL && env.AUTH_JWT_SECRET) problem('AUTH_JWKS_URL', 'set AUTH_JWKS_URL or AUTH_JWT_SECRET, not both');
-    if (env.UCW_AUTH === 'static' && !env.UCW_BEARER_TOKEN) problem('UCW_BEARER_TOKEN', 'required when UCW_AUTH=static');
-    if (env.UCW_AUTH === 'client_credentials') {
-      for (const name of ['UCW_OAUTH_TOKEN_URL', 'UCW_OAUTH_CLIENT_ID', 'UCW_OAUTH_CLIENT_SECRET'] as const) {
-        if (!env[name]) problem(name, 'required when UCW_AUTH=client_credentials');
-      }
-    }
-    if (env.UCW_USER_ID_MODE === 'hmac' && !env.UCW_USER_ID_SECRET) problem('UCW_USER_ID_SECRET', 'required when UCW_USER_ID_MODE=hmac');
-    if (env.PLATFORM_WEBHOOK_URL && !env.PLATFORM_WEBHOOK_SECRET) problem('PLATFORM_WEBHOOK_SECRET', 'required when PLATFORM_WEBHOOK_URL is set');
-    if (production) {
-      if (env.SESSION_SECRET.length === 0) problem('SESSION_SECRET', 'required in production');
-      if (env.DEV_LOGIN) problem('DEV_LOGIN', 'the dev login cannot be enabled in production');
-      if (!env.UCW_URL) problem('UCW_URL', 'required in production (the sandbox UCW never runs in production)');
-      if (!env.PUBLIC_URL) problem('PUBLIC_URL', 'required in production');
-      if (!env.AUTH_JWKS_URL && !env.AUTH_JWT_SECRET) problem('AUTH_JWKS_URL', 'set AUTH_JWKS_URL or AUTH_JWT_SECRET in production');
-      if (!env.AUTH_ISSUER) problem('AUTH_ISSUER', 'required in production');
-      if (!env.AUTH_AUDIENCE) problem('AUTH_AUDIENCE', 'required in production');
-    }
   });
+
+/**
+ * Rules that tie variables together. They read the raw strings so they run even when a single
+ * variable is malformed: start-up reports every problem at once, not one per attempt.
+ */
+function crossFieldProblems(raw: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const set = (name: string) => (raw[name] ?? '').trim() !== '';
+  const problem = (name: string, message: string) => problems.push(`${name}: ${message}`);
+  const production = raw.NODE_ENV === 'production';
+  if (set('AUTH_JWKS_URL') && set('AUTH_JWT_SECRET')) problem('AUTH_JWKS_URL', 'set AUTH_JWKS_URL or AUTH_JWT_SECRET, not both');
+  if (raw.UCW_AUTH === 'static' && !set('UCW_BEARER_TOKEN')) problem('UCW_BEARER_TOKEN', 'required when UCW_AUTH=static');
+  if (raw.UCW_AUTH === 'client_credentials') {
+    for (const name of ['UCW_OAUTH_TOKEN_URL', 'UCW_OAUTH_CLIENT_ID', 'UCW_OAUTH_CLIENT_SECRET']) {
+      if (!set(name)) problem(name, 'required when UCW_AUTH=client_credentials');
+    }
+  }
+  if (raw.UCW_USER_ID_MODE === 'hmac' && !set('UCW_USER_ID_SECRET')) problem('UCW_USER_ID_SECRET', 'required when UCW_USER_ID_MODE=hmac');
+  if (set('PLATFORM_WEBHOOK_URL') && !set('PLATFORM_WEBHOOK_SECRET')) problem('PLATFORM_WEBHOOK_SECRET', 'required when PLATFORM_WEBHOOK_URL is set');
+  if (production) {
+    if (!set('SESSION_SECRET')) problem('SESSION_SECRET', 'required in production');
+    if (['true', '1', 'yes'].includes(raw.DEV_LOGIN ?? '')) problem('DEV_LOGIN', 'the dev login cannot be enabled in production');
+    if (!set('UCW_URL')) problem('UCW_URL', 'required in production (the sandbox UCW never runs in production)');
+    if (!set('PUBLIC_URL')) problem('PUBLIC_URL', 'required in production');
+    if (!set('AUTH_JWKS_URL') && !set('AUTH_JWT_SECRET')) problem('AUTH_JWKS_URL', 'set AUTH_JWKS_URL or AUTH_JWT_SECRET in production');
+    if (!set('AUTH_ISSUER')) problem('AUTH_ISSUER', 'required in production');
+    if (!set('AUTH_AUDIENCE')) problem('AUTH_AUDIENCE', 'required in production');
+  }
+  return problems;
+}
 
 type Env = z.infer<typeof envSchema>;
 
@@ -199,11 +207,11 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
 /** Parses the environment once. Throws `ConfigError` listing every bad variable by name. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)),
+    ...crossFieldProblems(source),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   const databaseUrl = env.DATABASE_URL ?? 'sqlite:./data/ucw-bff.sqlite';

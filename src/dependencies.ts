@@ -59,7 +59,8 @@ export async function buildDependencies(config: Config, logger: Logger, override
     readinessChecks,
     clock: overrides.clock ?? (() => new Date()),
     close: async () => {
-      await database.close();
+      // A database handed in by the caller (tests) is the caller's to close.
+      if (!overrides.database) await database.close();
     },
   };
 }

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
 
   const app = createApp(deps);
   const server: Server = app.listen(config.port, config.host, () => {
-    logger.info({ url: config.publicUrl, host: config.host, port: config.port }, 'ucw-bff listening');
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ url: config.publicUrl, host: config.host, port }, 'ucw-bff listening');
   });
   // Slow-loris protection without cutting off SSE streams (they send heartbeats well inside these).
   server.headersTimeout = 15_000;

@@ -69,7 +69,9 @@ export function createDatabase(
 }
 
 function handle(db: Kysely<Database>, dialect: Dialect, pgPool: pg.Pool | undefined, pgSchema: string | undefined): DatabaseHandle {
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  // Kysely looks for its bookkeeping tables across all schemas; pin them to ours so that two
+  // schemas on one server (tests, or two deployments sharing a database) never confuse each other.
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) });
   const run = async (action: Promise<{ error?: unknown }>) => {
     const { error } = await action;
     if (error) throw error instanceof Error ? error : new Error(String(error));

@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/database.js';
+
+/** SQLite always; PostgreSQL whenever TEST_DATABASE_URL is set (CI sets it). */
+export const testDialects: Dialect[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+if (!process.env.TEST_DATABASE_URL && !process.env.UCW_BFF_QUIET_DIALECTS) {
+  process.env.UCW_BFF_QUIET_DIALECTS = '1';
+  console.warn('TEST_DATABASE_URL is not set: storage tests run on SQLite only.');
+}
+
+export interface TestDatabase extends DatabaseHandle {
+  /** Drops everything this test database created. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database. PostgreSQL tests each get their own schema, so parallel test
+ * files never see each other's rows; SQLite ones an in-memory database.
+ */
+export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  if (dialect === 'sqlite') {
+    const handle = createDatabase({ dialect: 'sqlite', path: ':memory:' });
+    await handle.migrateToLatest();
+    return { ...handle, destroy: () => handle.close() };
+  }
+  const url = process.env.TEST_DATABASE_URL!;
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const handle = createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, poolSize: 5 });
+  await handle.migrateToLatest();
+  return {
+    ...handle,
+    destroy: async () => {
+      await handle.close();
+      const cleanup = new pg.Client({ connectionString: url });
+      await cleanup.connect();
+      await cleanup.query(`drop schema ${schema} cascade`);
+      await cleanup.end();
+    },
+  };
+}
