@@ -82,6 +82,14 @@ describe('v2 POST /widgetUrl', () => {
     expect(res.text).toBe(message.replaceAll('"', '&#x22;'));
   });
 
+  it('when the body is malformed JSON, then 400 "Bad Request" and the request is still recorded', async () => {
+    const { app, state } = buildV2();
+    const res = await request(app).post('/widgetUrl').set(AUTH).set('Content-Type', 'application/json').send('{"jobTypes":');
+    expect(res.status).toBe(400);
+    expect(res.text).toBe('Bad Request');
+    expect(state.requests.map((r) => [r.method, r.path, r.body])).toEqual([['POST', '/widgetUrl', undefined]]);
+  });
+
   it('when a refresh has all its peers, then it is accepted', async () => {
     const { app } = buildV2();
     const res = await request(app)
