@@ -116,3 +116,44 @@ describe('UCW 401/403: one credential refresh, one retry', () => {
     expect(error.message).toBe('The UCW rejected the request (400): bad header Bearer [redacted]');
   });
 });
+
+describe('no secret in any error', () => {
+  it('when every kind of UCW failure happens with static and client_credentials auth, then no message, header or detail carries a secret', async () => {
+    const replies = [
+      html(400, `&#x22;foo&#x22; is not allowed ${STATIC_BEARER} access-1`),
+      html(401, `bad token ${STATIC_BEARER} access-1`),
+      html(403, 'forbidden'),
+      html(404, 'Not Found'),
+      html(429, 'slow'),
+      html(500, `crash ${CLIENT_SECRET}`),
+      html(200, 'not json'),
+      json(200, { widgetUrl: `javascript:${STATIC_BEARER}` }),
+    ];
+    const errors: Array<{ error: Error; secrets: string[] }> = [];
+    for (const reply of replies) {
+      for (const auth of [{ mode: 'static', bearerToken: STATIC_BEARER } as const, ccAuth]) {
+        const { agent } = scriptedAgent({
+          [IDP_BASE]: () => json(200, { access_token: 'access-1', expires_in: 3600 }),
+          [UCW_BASE]: () => reply,
+        });
+        const logger = createLogger({ level: 'silent' });
+        const credentials = createCredentialProvider(auth, { timeoutMs: 1000, dispatcher: agent, logger });
+        for (const apiVersion of ['1', '2'] as const) {
+          const client = buildClient({ dispatcher: agent, credentials, apiVersion });
+          // The secrets of this mode: the bearer sent, and the client secret behind it.
+          const secrets = auth.mode === 'static' ? [STATIC_BEARER] : [CLIENT_SECRET, 'access-1'];
+          await client.mintWidgetUrl(request).catch((error: Error) => errors.push({ error, secrets }));
+          await client
+            .getAccounts({ aggregator: 'mx', userId: 'u', connectionId: 'c' })
+            .catch((error: Error) => errors.push({ error, secrets }));
+        }
+      }
+    }
+    // Every case fails except reading data that happens to be valid JSON (the last reply).
+    expect(errors).toHaveLength(replies.length * 2 * 2 * 2 - 4);
+    for (const { error, secrets } of errors) {
+      const shown = JSON.stringify({ ...error, message: error.message });
+      for (const secret of secrets) expect(shown).not.toContain(secret);
+    }
+  });
+});

@@ -7,7 +7,8 @@ import { UCW_BASE, buildClient, captureLogger, closedPortUrl, json, rejectionOf,
 const CLIENT_SECRET = 'client-secret-d41d8cd98f00b204';
 const silent = createLogger({ level: 'silent' });
 
-const ccAuth = (tokenUrl: string, extra: Partial<Config['ucw']['auth']> = {}): Config['ucw']['auth'] => ({
+type ClientCredentials = Extract<Config['ucw']['auth'], { mode: 'client_credentials' }>;
+const ccAuth = (tokenUrl: string, extra: Partial<ClientCredentials> = {}): ClientCredentials => ({
   mode: 'client_credentials',
   tokenUrl,
   clientId: 'bff-client',

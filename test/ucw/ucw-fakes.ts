@@ -94,17 +94,17 @@ export function captureLogger(): { logger: Logger; text: () => string } {
 export const STATIC_BEARER = 'static-bearer-7f3a9c2e41';
 
 export function buildClient(
-  overrides: Partial<UcwClientOptions> & { auth?: Config['ucw']['auth']; logger?: Logger } = {},
+  overrides: Partial<UcwClientOptions> & { auth?: Config['ucw']['auth'] } = {},
 ): UcwClient {
-  const logger = overrides.logger ?? createLogger({ level: 'silent' });
-  const auth = overrides.auth ?? { mode: 'static', bearerToken: STATIC_BEARER };
+  const { auth = { mode: 'static', bearerToken: STATIC_BEARER }, ...options } = overrides;
+  const logger = options.logger ?? createLogger({ level: 'silent' });
   return createUcwClient({
     baseUrl: UCW_BASE,
     apiVersion: '2',
     timeoutMs: 2_000,
-    credentials: overrides.credentials ?? createCredentialProvider(auth, { timeoutMs: 2_000, logger, dispatcher: overrides.dispatcher }),
+    credentials: options.credentials ?? createCredentialProvider(auth, { timeoutMs: 2_000, logger, dispatcher: options.dispatcher }),
+    ...options,
     logger,
-    ...overrides,
   });
 }
 
@@ -121,12 +121,14 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
 export interface TestServer {
   url: string;
   requests: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; body: string }>;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connections(): number;
   close(): Promise<void>;
 }
 
 /** A real HTTP server on 127.0.0.1:0; `handler` may write nothing, stall or destroy the socket. */
 export async function startServer(
-  handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void | Promise<void>,
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => unknown,
 ): Promise<TestServer> {
   const requests: TestServer['requests'] = [];
   const server = http.createServer((req, res) => {
@@ -135,14 +137,19 @@ export async function startServer(
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      void handler(req, res, body);
+      handler(req, res, body);
     });
+  });
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
