@@ -59,7 +59,10 @@ export interface UcwClientOptions {
   /** The UCW's base URL; a trailing slash is ignored. */
   baseUrl: string;
   apiVersion: '1' | '2' | 'auto';
-  /** Deadline of each upstream call (headers and body together). */
+  /**
+   * Deadline of each upstream call (headers and body together). One operation may make several
+   * calls (version probe, token fetch, one 401 retry), so its worst case is a small multiple.
+   */
   timeoutMs: number;
   credentials: CredentialProvider;
   logger: Logger;
