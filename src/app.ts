@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { requireUser } from './auth/user-auth.js';
+import { connectSessionRoutes } from './connect-sessions/connect-sessions.routes.js';
 import type { Dependencies } from './dependencies.js';
 import { healthRoutes } from './health/health.routes.js';
 import { cors } from './http/cors.js';
@@ -79,6 +80,19 @@ export function createApp(deps: Dependencies): Express {
   app.get('/me', authenticated, (req, res) => {
     res.json({ userId: req.user!.id });
   });
+  app.use(
+    connectSessionRoutes({
+      db: deps.database.db,
+      service: deps.connectSessions,
+      authenticated,
+      connectUrlRateLimit: rateLimit({
+        limit: config.rateLimits.connectUrlPerMinute,
+        windowMs: 60_000,
+        key: (req) => (req.user ? `user:${req.user.id}` : undefined),
+      }),
+      bodyLimitBytes: config.bodyLimitBytes,
+    }),
+  );
 
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

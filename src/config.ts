@@ -240,7 +240,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     database: databaseUrl.startsWith('sqlite:')
       ? { dialect: 'sqlite', path: databaseUrl.slice('sqlite:'.length) }
       : { dialect: 'postgres', url: databaseUrl },
-    allowedOrigins: env.ALLOWED_ORIGINS,
+    // Outside production an unset list admits the BFF's own origin, where the sandbox demo page lives.
+    allowedOrigins: env.ALLOWED_ORIGINS.length > 0 || env.NODE_ENV === 'production' ? env.ALLOWED_ORIGINS : [new URL(publicUrl).origin],
     allowedRedirectUris: env.ALLOWED_REDIRECT_URIS,
     auth: {
       jwksUrl: env.AUTH_JWKS_URL,

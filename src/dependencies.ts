@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Dispatcher } from 'undici';
 import type { Config } from './config.js';
 import { createDevLogin, type DevLogin } from './auth/dev-login.js';
 import { createUserAuth, platformVerifier, type UserAuth } from './auth/user-auth.js';
@@ -6,6 +7,10 @@ import { createDatabase, type DatabaseHandle } from './db/database.js';
 import type { DependencyCheck } from './health/health.routes.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createConnectSessionService, type ConnectSessionService } from './connect-sessions/connect-session.service.js';
+import { createUcwUserId } from './connect-sessions/ucw-user-id.js';
+import { createSecretBox, type SecretBox } from './connections/secret-box.js';
+import { createCredentialProvider, createUcwClient, type UcwClient } from './ucw/index.js';
 
 /** Everything createApp needs, built in one place. Tests build the same thing with other arguments. */
 export interface Dependencies {
@@ -17,6 +22,11 @@ export interface Dependencies {
   devLogin: DevLogin | undefined;
   readinessChecks: DependencyCheck[];
   clock: () => Date;
+  ucw: UcwClient;
+  secretBox: SecretBox;
+  sessionSecrets: readonly string[];
+  ucwUserId: (platformUserId: string) => string;
+  connectSessions: ConnectSessionService;
   /** Releases what the dependencies hold (pools, timers), database last. */
   close(): Promise<void>;
 }
@@ -25,6 +35,8 @@ export interface DependencyOverrides {
   database?: DatabaseHandle;
   clock?: () => Date;
   defaultMetrics?: boolean;
+  /** Tests pass an undici MockAgent here to shape UCW faults. */
+  ucwDispatcher?: Dispatcher;
 }
 
 export async function buildDependencies(config: Config, logger: Logger, overrides: DependencyOverrides = {}): Promise<Dependencies> {
@@ -38,6 +50,26 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const verifiers = [platform, devLogin?.verify].filter((v): v is NonNullable<typeof v> => v !== undefined);
   const userAuth = createUserAuth(config.auth.cookieName, verifiers);
 
+  if (!config.ucw.url) throw new Error('UCW_URL is not set (sandbox mode fills it in before this point)');
+  const clock = overrides.clock ?? (() => new Date());
+  const credentials = createCredentialProvider(config.ucw.auth, {
+    timeoutMs: config.ucw.timeoutMs,
+    logger,
+    ...(overrides.ucwDispatcher ? { dispatcher: overrides.ucwDispatcher } : {}),
+  });
+  const ucw = createUcwClient({
+    baseUrl: config.ucw.url,
+    apiVersion: config.ucw.apiVersion,
+    timeoutMs: config.ucw.timeoutMs,
+    credentials,
+    logger,
+    ...(overrides.ucwDispatcher ? { dispatcher: overrides.ucwDispatcher } : {}),
+  });
+  const secretBox = createSecretBox(config.dataEncryptionKey);
+  const sessionSecrets = sessionSecretsOrRandom(config, logger);
+  const ucwUserId = createUcwUserId(config.ucw.userIdMode, config.ucw.userIdSecret);
+  const connectSessions = createConnectSessionService({ db: database.db, ucw, secretBox, clock, ucwUserId, sessionSecrets, config });
+
   const readinessChecks: DependencyCheck[] = [
     {
       name: 'database',
@@ -46,6 +78,12 @@ export async function buildDependencies(config: Config, logger: Logger, override
         await database.ping();
         return { ok: true };
       },
+    },
+    {
+      // Shown, not fatal: an unreachable UCW must not take the BFF out of its load balancer.
+      name: 'ucw',
+      critical: false,
+      check: () => ucw.check(),
     },
   ];
 
@@ -57,8 +95,14 @@ export async function buildDependencies(config: Config, logger: Logger, override
     userAuth,
     devLogin,
     readinessChecks,
-    clock: overrides.clock ?? (() => new Date()),
+    clock,
+    ucw,
+    secretBox,
+    sessionSecrets,
+    ucwUserId,
+    connectSessions,
     close: async () => {
+      await ucw.close();
       // A database handed in by the caller (tests) is the caller's to close.
       if (!overrides.database) await database.close();
     },

@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildDependencies } from './dependencies.js';
 import { createLogger } from './logger.js';
+import { startSandboxMode } from './sandbox/sandbox-mode.js';
+import type { SandboxUcw } from './sandbox/sandbox-ucw.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
@@ -16,6 +18,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  let sandbox: SandboxUcw | undefined;
+  if (config.sandbox.enabled) ({ config, sandbox } = await startSandboxMode(config, logger));
   const deps = await buildDependencies(config, logger, { defaultMetrics: true });
   if (deps.devLogin) logger.warn('DEV LOGIN ENABLED: POST /dev/login signs in any user id. Never use this in production.');
 
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
       server.closeIdleConnections();
     });
     await deps.close();
+    await sandbox?.close();
     logger.info('shutdown complete');
     process.exit(0);
   };

@@ -1,0 +1,47 @@
+import { sql } from 'kysely';
+import type { ConnectSessionRow, ConnectSessionUpdate, NewConnectSession } from '../db/schema.js';
+import type { Db } from '../db/executor.js';
+
+export async function insertConnectSession(db: Db, row: NewConnectSession): Promise<void> {
+  await db.insertInto('connect_sessions').values(row).execute();
+}
+
+/** By id alone: only for capability-authenticated routes, which then check the MAC against its user. */
+export function findConnectSession(db: Db, id: string): Promise<ConnectSessionRow | undefined> {
+  return db.selectFrom('connect_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findOwnedConnectSession(db: Db, userId: string, id: string): Promise<ConnectSessionRow | undefined> {
+  return db.selectFrom('connect_sessions').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function updateConnectSession(db: Db, id: string, changes: ConnectSessionUpdate): Promise<void> {
+  await db.updateTable('connect_sessions').set(changes).where('id', '=', id).execute();
+}
+
+/** Counts one page load, only while the session is still open and under its load budget. */
+export async function countSessionLoad(db: Db, id: string, maxLoads: number, nowIso: string): Promise<boolean> {
+  const result = await db
+    .updateTable('connect_sessions')
+    .set((eb) => ({
+      load_count: eb('load_count', '+', 1),
+      status: sql<ConnectSessionRow['status']>`case when status = 'created' then 'opened' else status end`,
+      updated_at: nowIso,
+    }))
+    .where('id', '=', id)
+    .where('load_count', '<', maxLoads)
+    .where('status', 'in', ['created', 'opened'])
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Sessions past their expiry that never reached a terminal status become `expired`. */
+export async function expireSessions(db: Db, nowIso: string): Promise<number> {
+  const result = await db
+    .updateTable('connect_sessions')
+    .set({ status: 'expired', updated_at: nowIso })
+    .where('status', 'in', ['created', 'opened'])
+    .where('expires_at', '<=', nowIso)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,0 +1,24 @@
+import type { Connection } from '../connections/connection.view.js';
+import type { ConnectSessionRow } from '../db/schema.js';
+import type { JobType } from '../ucw/job-types.js';
+
+/** `GET /connect-sessions/:id` (SPEC §9). */
+export interface ConnectSessionView {
+  id: string;
+  status: ConnectSessionRow['status'];
+  mode: ConnectSessionRow['mode'];
+  jobTypes: JobType[];
+  expiresAt: string;
+  connection: Connection | null;
+}
+
+export function toConnectSessionView(row: ConnectSessionRow, connection: Connection | null): ConnectSessionView {
+  return {
+    id: row.id,
+    status: row.status,
+    mode: row.mode,
+    jobTypes: JSON.parse(row.job_types) as JobType[],
+    expiresAt: row.expires_at,
+    connection,
+  };
+}

@@ -1,0 +1,48 @@
+import type { ConnectionRow, ConnectionUpdate, NewConnection } from '../db/schema.js';
+import type { Db } from '../db/executor.js';
+
+/** Every read is scoped by user: there is no way to fetch another user's connection by id. */
+export function findOwnedConnection(db: Db, userId: string, id: string): Promise<ConnectionRow | undefined> {
+  return db.selectFrom('connections').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export function listOwnedConnections(db: Db, userId: string): Promise<ConnectionRow[]> {
+  return db
+    .selectFrom('connections')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('status', '!=', 'deleted')
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+}
+
+export function findConnectionByLookupKey(db: Db, lookupKey: string): Promise<ConnectionRow | undefined> {
+  return db.selectFrom('connections').selectAll().where('lookup_key', '=', lookupKey).executeTakeFirst();
+}
+
+/** The user's other live connection at the same aggregator and institution, if any (duplicate detection). */
+export function findLiveConnectionAt(
+  db: Db,
+  userId: string,
+  where: { aggregator?: string; institutionId: string; excludeId?: string },
+): Promise<ConnectionRow | undefined> {
+  let query = db
+    .selectFrom('connections')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('institution_id', '=', where.institutionId)
+    .where('status', 'not in', ['deleted', 'disconnected'])
+    .where('duplicate_of', 'is', null);
+  if (where.aggregator) query = query.where('aggregator', '=', where.aggregator);
+  if (where.excludeId) query = query.where('id', '!=', where.excludeId);
+  return query.orderBy('created_at').orderBy('id').executeTakeFirst();
+}
+
+export async function insertConnection(db: Db, row: NewConnection): Promise<void> {
+  await db.insertInto('connections').values(row).execute();
+}
+
+export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<void> {
+  await db.updateTable('connections').set(changes).where('id', '=', id).execute();
+}
