@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from './http/problem.js';
 import { rateLimit } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { httpMetrics } from './observability/metrics.js';
+import { hostPageRoutes } from './web/host-page.routes.js';
 
 /**
  * Builds the Express app from already-constructed dependencies. Pure wiring: it never listens,
@@ -91,6 +92,17 @@ export function createApp(deps: Dependencies): Express {
         key: (req) => (req.user ? `user:${req.user.id}` : undefined),
       }),
       bodyLimitBytes: config.bodyLimitBytes,
+    }),
+  );
+
+  app.use(
+    hostPageRoutes({
+      db: deps.database.db,
+      config,
+      service: deps.connectSessions,
+      sessionSecrets: deps.sessionSecrets,
+      clock: deps.clock,
+      logger,
     }),
   );
 

@@ -1,4 +1,6 @@
 import type { Express } from 'express';
+import type { Dispatcher } from 'undici';
+import { startSandboxUcw, type SandboxUcw } from '../../src/sandbox/sandbox-ucw.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildDependencies, type Dependencies } from '../../src/dependencies.js';
@@ -32,14 +34,47 @@ export interface TestApp {
   config: Config;
   database: TestDatabase;
   logs: ReturnType<typeof captureLogs>;
+  /** The sandbox UCW the app talks to, when one was asked for. */
+  sandbox: SandboxUcw | undefined;
   close(): Promise<void>;
 }
 
-export async function buildTestApp(options: { dialect?: Dialect; env?: Record<string, string | undefined>; clock?: () => Date } = {}): Promise<TestApp> {
-  const config = loadConfig(testEnv(options.env));
+export const SANDBOX_BEARER = 'sandbox-m2m-token-for-tests';
+
+export interface TestAppOptions {
+  dialect?: Dialect;
+  env?: Record<string, string | undefined>;
+  clock?: () => Date;
+  /** Start the sandbox UCW on a real loopback port and point the app at it (auth on, static bearer). */
+  sandbox?: { version: 1 | 2; auth?: boolean; eventGeneration?: 1 | 2; frameAncestors?: readonly string[] };
+  ucwDispatcher?: Dispatcher;
+}
+
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const sandbox = options.sandbox
+    ? await startSandboxUcw({
+        version: options.sandbox.version,
+        ...(options.sandbox.auth === false ? {} : { isValidBearer: (token: string) => token === SANDBOX_BEARER }),
+        ...(options.sandbox.eventGeneration ? { eventGeneration: options.sandbox.eventGeneration } : {}),
+        ...(options.sandbox.frameAncestors ? { frameAncestors: options.sandbox.frameAncestors } : {}),
+        port: 0,
+      })
+    : undefined;
+  const sandboxEnv = sandbox
+    ? {
+        UCW_URL: sandbox.url,
+        UCW_API_VERSION: String(options.sandbox!.version),
+        ...(options.sandbox!.auth === false ? { UCW_AUTH: 'none' } : { UCW_AUTH: 'static', UCW_BEARER_TOKEN: SANDBOX_BEARER }),
+      }
+    : {};
+  const config = loadConfig(testEnv({ ...sandboxEnv, ...options.env }));
   const database = await createTestDatabase(options.dialect ?? 'sqlite');
   const logs = captureLogs();
-  const deps = await buildDependencies(config, logs.logger, { database, ...(options.clock ? { clock: options.clock } : {}) });
+  const deps = await buildDependencies(config, logs.logger, {
+    database,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.ucwDispatcher ? { ucwDispatcher: options.ucwDispatcher } : {}),
+  });
   const app = createApp(deps);
   return {
     app,
@@ -47,9 +82,11 @@ export async function buildTestApp(options: { dialect?: Dialect; env?: Record<st
     config,
     database,
     logs,
+    sandbox,
     close: async () => {
       await deps.close();
       await database.destroy();
+      await sandbox?.close();
     },
   };
 }
