@@ -2,7 +2,7 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { requireUser } from './auth/user-auth.js';
+import { requireUser, userAuthenticator } from './auth/user-auth.js';
 import { connectSessionRoutes } from './connect-sessions/connect-sessions.routes.js';
 import type { Dependencies } from './dependencies.js';
 import { healthRoutes } from './health/health.routes.js';
@@ -12,6 +12,8 @@ import { rateLimit } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { httpMetrics } from './observability/metrics.js';
 import { hostPageRoutes } from './web/host-page.routes.js';
+import { connectionRoutes } from './connections/connections.routes.js';
+import { relayRoutes } from './events/relay.routes.js';
 
 /**
  * Builds the Express app from already-constructed dependencies. Pure wiring: it never listens,
@@ -77,7 +79,8 @@ export function createApp(deps: Dependencies): Express {
     );
   }
 
-  const authenticated = requireUser(deps.userAuth, [...config.allowedOrigins, new URL(config.publicUrl).origin]);
+  const authenticateUser = userAuthenticator(deps.userAuth, [...config.allowedOrigins, new URL(config.publicUrl).origin]);
+  const authenticated = requireUser(authenticateUser);
   app.get('/me', authenticated, (req, res) => {
     res.json({ userId: req.user!.id });
   });
@@ -95,6 +98,30 @@ export function createApp(deps: Dependencies): Express {
     }),
   );
 
+  app.use(
+    relayRoutes({
+      db: deps.database.db,
+      events: deps.events,
+      sessionSecrets: deps.sessionSecrets,
+      clock: deps.clock,
+      authenticateUser,
+      bodyLimitBytes: config.bodyLimitBytes,
+    }),
+  );
+  app.use(
+    connectionRoutes({
+      db: deps.database.db,
+      ucw: deps.ucw,
+      secretBox: deps.secretBox,
+      ucwUserId: deps.ucwUserId,
+      clock: deps.clock,
+      logger,
+      authenticated,
+      onChange: deps.onConnectionChange,
+      deleteEnabled: config.ucw.deleteEnabled,
+      dataEndpoints: config.ucw.dataEndpoints,
+    }),
+  );
   app.use(
     hostPageRoutes({
       db: deps.database.db,

@@ -9,6 +9,8 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createConnectSessionService, type ConnectSessionService } from './connect-sessions/connect-session.service.js';
 import { createUcwUserId } from './connect-sessions/ucw-user-id.js';
+import type { ConnectionChangeHook } from './events/connection-change.js';
+import { createEventService, type EventService } from './events/event.service.js';
 import { createSecretBox, type SecretBox } from './connections/secret-box.js';
 import { createCredentialProvider, createUcwClient, type UcwClient } from './ucw/index.js';
 
@@ -27,6 +29,8 @@ export interface Dependencies {
   sessionSecrets: readonly string[];
   ucwUserId: (platformUserId: string) => string;
   connectSessions: ConnectSessionService;
+  events: EventService;
+  onConnectionChange: ConnectionChangeHook;
   /** Releases what the dependencies hold (pools, timers), database last. */
   close(): Promise<void>;
 }
@@ -69,6 +73,17 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const sessionSecrets = sessionSecretsOrRandom(config, logger);
   const ucwUserId = createUcwUserId(config.ucw.userIdMode, config.ucw.userIdSecret);
   const connectSessions = createConnectSessionService({ db: database.db, ucw, secretBox, clock, ucwUserId, sessionSecrets, config });
+  const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
+  const onConnectionChange: ConnectionChangeHook = async () => undefined;
+  const events = createEventService({
+    db: database.db,
+    secretBox,
+    clock,
+    logger,
+    metrics,
+    onChange: onConnectionChange,
+    publish: async () => undefined,
+  });
 
   const readinessChecks: DependencyCheck[] = [
     {
@@ -91,7 +106,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
     config,
     logger,
     database,
-    metrics: createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false }),
+    metrics,
     userAuth,
     devLogin,
     readinessChecks,
@@ -101,6 +116,8 @@ export async function buildDependencies(config: Config, logger: Logger, override
     sessionSecrets,
     ucwUserId,
     connectSessions,
+    events,
+    onConnectionChange,
     close: async () => {
       await ucw.close();
       // A database handed in by the caller (tests) is the caller's to close.

@@ -88,12 +88,12 @@ export function createUserAuth(cookieName: string, verifiers: readonly Verifier[
 }
 
 /**
- * Requires an authenticated user. Cookie-authenticated state changes must also come from an
- * allowed Origin: the cookie is ambient, so that is what stops cross-site request forgery.
+ * Authenticates a request and sets `req.user`. Cookie-authenticated state changes must also
+ * come from an allowed Origin: the cookie is ambient, so that is what stops cross-site forgery.
  */
-export function requireUser(auth: UserAuth, trustedOrigins: readonly string[]): RequestHandler {
+export function userAuthenticator(auth: UserAuth, trustedOrigins: readonly string[]): (req: Request) => Promise<void> {
   const trusted = new Set(trustedOrigins);
-  return async (req, _res, next) => {
+  return async (req) => {
     const user = await auth.authenticate(req);
     if (user.via === 'cookie' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const origin = req.get('origin') ?? refererOrigin(req.get('referer'));
@@ -102,6 +102,13 @@ export function requireUser(auth: UserAuth, trustedOrigins: readonly string[]): 
       }
     }
     req.user = user;
+  };
+}
+
+/** Middleware form of `userAuthenticator`: the route runs only for an authenticated user. */
+export function requireUser(authenticate: (req: Request) => Promise<void>): RequestHandler {
+  return async (req, _res, next) => {
+    await authenticate(req);
     next();
   };
 }

@@ -64,7 +64,7 @@ describe('CSRF protection for cookie-authenticated state changes', () => {
   // /dev/logout is unauthenticated; /me is GET. A POST route that requires a user arrives with
   // /connect-url; until then the middleware is exercised through a tiny probe below.
   it('when a cookie-authenticated POST comes from a foreign origin, then 403', async () => {
-    const { requireUser, createUserAuth } = await import('../../src/auth/user-auth.js');
+    const { requireUser, userAuthenticator, createUserAuth } = await import('../../src/auth/user-auth.js');
     const express = (await import('express')).default;
     const cookieParser = (await import('cookie-parser')).default;
     const { errorHandler } = await import('../../src/http/problem.js');
@@ -72,7 +72,7 @@ describe('CSRF protection for cookie-authenticated state changes', () => {
     const auth = createUserAuth('platform_session', [async (token) => (token === 'good' ? 'u1' : Promise.reject(new Error('bad')))]);
     const app = express();
     app.use(requestId(), cookieParser());
-    app.post('/change', requireUser(auth, [FRONTEND_ORIGIN]), (req, res) => res.json({ user: req.user }));
+    app.post('/change', requireUser(userAuthenticator(auth, [FRONTEND_ORIGIN])), (req, res) => res.json({ user: req.user }));
     app.use(errorHandler(t.logs.logger));
 
     const foreign = await request(app).post('/change').set('Cookie', 'platform_session=good').set('Origin', 'https://evil.test');

@@ -1,0 +1,253 @@
+import type { Kysely } from 'kysely';
+import { statusFromCode, CONNECTED_CODE } from '../connections/connection-status.js';
+import {
+  findConnectionByLookupKey,
+  findLiveConnectionAt,
+  insertConnection,
+  updateConnection,
+} from '../connections/connection.repository.js';
+import { toConnection } from '../connections/connection.view.js';
+import type { SecretBox } from '../connections/secret-box.js';
+import { findConnectSession, updateConnectSession } from '../connect-sessions/connect-session.repository.js';
+import { iso, type Db } from '../db/executor.js';
+import type { ConnectionRow, ConnectSessionRow, Database } from '../db/schema.js';
+import { AppError } from '../http/errors.js';
+import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ConnectionChange, ConnectionChangeHook } from './connection-change.js';
+import { appendEvent, eventDedupeKey } from './event-log.repository.js';
+import { normalizeEvent, type NormalizedEvent } from './widget-event.js';
+
+export interface IncomingEvent {
+  userId: string;
+  sessionId: string | null;
+  source: 'relay' | 'direct' | 'webhook';
+  type: string;
+  metadata: Record<string, unknown>;
+  /** When the event happened, if the sender says (a webhook timestamp); defaults to now. */
+  occurredAt?: Date;
+}
+
+export interface RecordResult {
+  /** False when this exact event had been recorded before: nothing changed. */
+  recorded: boolean;
+  session: ConnectSessionRow | undefined;
+  connection: ConnectionRow | undefined;
+  normalized: NormalizedEvent;
+}
+
+export interface EventServiceDeps {
+  db: Kysely<Database>;
+  secretBox: SecretBox;
+  clock: () => Date;
+  logger: Logger;
+  metrics: Metrics;
+  onChange: ConnectionChangeHook;
+  /** After commit: wake the SSE streams of these sessions (in this and other instances). */
+  publish: (sessionId: string) => Promise<void>;
+}
+
+class Duplicate extends Error {}
+
+export type EventService = ReturnType<typeof createEventService>;
+
+export function createEventService(deps: EventServiceDeps) {
+  /** Appends a state-change record to the session's log (what SSE streams) and runs the hook. */
+  async function announce(trx: Db, changes: ConnectionChange[], systemEvents: Array<{ sessionId: string; userId: string; type: string; data: unknown }>, now: Date) {
+    for (const event of systemEvents) {
+      await appendEvent(trx, {
+        dedupe_key: `sys:${newId('msg')}`,
+        user_id: event.userId,
+        session_id: event.sessionId,
+        connection_id: null,
+        type: event.type,
+        source: 'system',
+        status_code: null,
+        metadata: JSON.stringify(event.data),
+        created_at: iso(now),
+      });
+    }
+    for (const change of changes) await deps.onChange(trx, change);
+  }
+
+  /**
+   * Creates or updates the connection an event names. A connection belongs to the first user
+   * who connected it: another user presenting the same aggregator connection is refused (409).
+   */
+  async function upsertConnection(
+    trx: Db,
+    input: { userId: string; session: ConnectSessionRow | undefined; event: NormalizedEvent; status: ConnectionRow['status'] | undefined; connected: boolean; now: Date; occurredAt: Date },
+  ): Promise<{ row: ConnectionRow; statusChanged: boolean; created: boolean }> {
+    const { event, session, now } = input;
+    const aggregator = event.aggregator!;
+    const lookupKey = deps.secretBox.lookupKey(aggregator, event.aggregatorConnectionId!);
+    const existing = await findConnectionByLookupKey(trx, lookupKey);
+    if (existing && existing.user_id !== input.userId) {
+      deps.logger.warn(
+        { security: true, event: 'connection_claim_refused', connection: existing.id, sessionId: session?.id ?? null, aggregator },
+        'a user presented an aggregator connection owned by another user',
+      );
+      throw new AppError('conflict', 'This connection belongs to another user.');
+    }
+    const jobTypes = session?.job_types ?? existing?.job_types ?? '[]';
+    const institutionId = event.institutionId ?? existing?.institution_id ?? session?.institution_id ?? null;
+
+    if (!existing) {
+      const duplicate = institutionId ? await findLiveConnectionAt(trx, input.userId, { aggregator, institutionId }) : undefined;
+      const sealedConnection = deps.secretBox.seal(event.aggregatorConnectionId!);
+      const row: ConnectionRow = {
+        id: newId('conn'),
+        user_id: input.userId,
+        aggregator,
+        aggregator_connection_id: sealedConnection.value,
+        aggregator_user_id: event.aggregatorUserId ? deps.secretBox.seal(event.aggregatorUserId).value : null,
+        encryption_key_id: sealedConnection.keyId,
+        lookup_key: lookupKey,
+        institution_id: institutionId,
+        job_types: jobTypes,
+        status: input.status ?? 'pending',
+        status_code: event.statusCode ?? (input.connected ? CONNECTED_CODE : null),
+        verified: 0,
+        data_ready: 0,
+        verification_error: null,
+        duplicate_of: duplicate?.id ?? null,
+        created_at: iso(now),
+        updated_at: iso(now),
+        last_connected_at: input.connected ? iso(now) : null,
+      };
+      await insertConnection(trx, row);
+      return { row, statusChanged: true, created: true };
+    }
+
+    // Out of order: a status from a session that already connected, or older than the last
+    // connect, must not demote what memberConnected established.
+    const demotionBlocked =
+      !input.connected &&
+      (session?.status === 'connected' || (existing.last_connected_at !== null && iso(input.occurredAt) <= existing.last_connected_at));
+    const status = demotionBlocked ? existing.status : (input.status ?? existing.status);
+    const next: ConnectionRow = {
+      ...existing,
+      status,
+      status_code: demotionBlocked ? existing.status_code : (event.statusCode ?? (input.connected ? CONNECTED_CODE : existing.status_code)),
+      institution_id: institutionId,
+      job_types: jobTypes,
+      aggregator_user_id:
+        event.aggregatorUserId && !existing.aggregator_user_id ? deps.secretBox.seal(event.aggregatorUserId).value : existing.aggregator_user_id,
+      last_connected_at: input.connected ? iso(now) : existing.last_connected_at,
+      // A new aggregation makes earlier confirmation stale until it is verified again.
+      verified: input.connected ? 0 : existing.verified,
+      data_ready: input.connected ? 0 : existing.data_ready,
+      verification_error: input.connected ? null : existing.verification_error,
+      updated_at: iso(now),
+    };
+    await updateConnection(trx, existing.id, {
+      status: next.status,
+      status_code: next.status_code,
+      institution_id: next.institution_id,
+      job_types: next.job_types,
+      aggregator_user_id: next.aggregator_user_id,
+      last_connected_at: next.last_connected_at,
+      verified: next.verified,
+      data_ready: next.data_ready,
+      verification_error: next.verification_error,
+      updated_at: next.updated_at,
+    });
+    return { row: next, statusChanged: next.status !== existing.status || input.connected, created: false };
+  }
+
+  async function apply(trx: Db, incoming: IncomingEvent, event: NormalizedEvent, now: Date) {
+    let session = incoming.sessionId ? await findConnectSession(trx, incoming.sessionId) : undefined;
+    // Callers check ownership already; this keeps a slip there from crossing users here.
+    if (incoming.sessionId && session?.user_id !== incoming.userId) throw new AppError('not_found', 'No such connect session.');
+    const before = session?.status;
+    const changes: ConnectionChange[] = [];
+    const systemEvents: Array<{ sessionId: string; userId: string; type: string; data: unknown }> = [];
+    let connection: ConnectionRow | undefined;
+    const occurredAt = incoming.occurredAt ?? now;
+
+    const connected = event.type === 'connect/memberConnected';
+    const failed = event.type === 'connect/memberError';
+    const carriesConnection = (connected || failed || event.type === 'connect/memberStatusUpdate') && event.aggregatorConnectionId && event.aggregator;
+
+    if (carriesConnection) {
+      const status = connected ? 'connected' : (statusFromCode(event.statusCode) ?? (failed ? 'error' : undefined));
+      const result = await upsertConnection(trx, { userId: incoming.userId, session, event, status, connected, now, occurredAt });
+      connection = result.row;
+      if (connected) {
+        changes.push({ kind: session?.mode === 'refresh' ? 'refreshed' : 'connected', userId: incoming.userId, sessionId: session?.id ?? null, connection });
+      } else if (result.statusChanged && (connection.status === 'needs_attention' || connection.status === 'error')) {
+        changes.push({ kind: 'needs_attention', userId: incoming.userId, sessionId: session?.id ?? null, connection });
+      }
+    }
+
+    if (session) {
+      let status = session.status;
+      if (status === 'created') status = 'opened';
+      // Terminal statuses stay: a late error after success (or a retry after a failure that
+      // then succeeds) is decided by memberConnected, the strongest evidence there is.
+      if (connected && status !== 'expired') status = 'connected';
+      else if (failed && status === 'opened') status = 'failed';
+      const connectionId = connected && connection ? connection.id : (session.connection_id ?? connection?.id ?? null);
+      if (status !== session.status || connectionId !== session.connection_id) {
+        await updateConnectSession(trx, session.id, {
+          status,
+          connection_id: connectionId,
+          failure_reason: status === 'failed' && session.status !== 'failed' ? `memberError${event.statusCode === undefined ? '' : ` (status ${event.statusCode})`}` : session.failure_reason,
+          updated_at: iso(now),
+        });
+        session = { ...session, status, connection_id: connectionId, updated_at: iso(now) };
+      }
+      if (status !== before) {
+        systemEvents.push({ sessionId: session.id, userId: incoming.userId, type: 'status', data: { status } });
+        if (status === 'connected' && connection) systemEvents.push({ sessionId: session.id, userId: incoming.userId, type: 'connected', data: { connection: toConnection(connection) } });
+        if (status === 'failed') systemEvents.push({ sessionId: session.id, userId: incoming.userId, type: 'failed', data: { reason: session.failure_reason } });
+      }
+    }
+    return { session, connection, changes, systemEvents };
+  }
+
+  return {
+    /**
+     * Records one widget event and applies its state change, all in one transaction: the event
+     * log, the session, the connection, the outbox row. A duplicate changes nothing.
+     */
+    async record(incoming: IncomingEvent): Promise<RecordResult> {
+      const event = normalizeEvent(incoming.type, incoming.metadata);
+      const now = deps.clock();
+      try {
+        const result = await deps.db.transaction().execute(async (trx) => {
+          const applied = await apply(trx, incoming, event, now);
+          const fresh = await appendEvent(trx, {
+            dedupe_key: eventDedupeKey(incoming.userId, incoming.sessionId, incoming.type, incoming.metadata),
+            user_id: incoming.userId,
+            session_id: incoming.sessionId,
+            connection_id: applied.connection?.id ?? null,
+            type: incoming.type,
+            source: incoming.source,
+            status_code: event.statusCode ?? null,
+            metadata: JSON.stringify(event.safeMetadata),
+            created_at: iso(now),
+          });
+          // Roll back the state change too: a redelivery must change nothing.
+          if (!fresh) throw new Duplicate();
+          await announce(trx, applied.changes, applied.systemEvents, now);
+          return applied;
+        });
+        deps.metrics.eventsRecorded.inc({ type: incoming.type, source: incoming.source });
+        if (result.systemEvents.length > 0 && incoming.sessionId) await deps.publish(incoming.sessionId).catch(() => undefined);
+        return { recorded: true, session: result.session, connection: result.connection, normalized: event };
+      } catch (error) {
+        if (!(error instanceof Duplicate)) throw error;
+        const session = incoming.sessionId ? await findConnectSession(deps.db, incoming.sessionId) : undefined;
+        const connection =
+          event.aggregator && event.aggregatorConnectionId
+            ? await findConnectionByLookupKey(deps.db, deps.secretBox.lookupKey(event.aggregator, event.aggregatorConnectionId))
+            : undefined;
+        return { recorded: false, session, connection: connection?.user_id === incoming.userId ? connection : undefined, normalized: event };
+      }
+    },
+
+    announce,
+  };
+}

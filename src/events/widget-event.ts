@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/**
+ * One widget postMessage event, normalized across the two UCW payload generations (SPEC §7):
+ * v1 `member_guid` / `user_guid` / `connection_status`, v2 `connectionId` / `aggregatorUserId` /
+ * `connectionStatus`, and `provider` as an older name of `aggregator`.
+ */
+export interface NormalizedEvent {
+  type: string;
+  aggregator: string | undefined;
+  /** Secret: for plaid this is an access token. Never stored in the clear, logged or returned. */
+  aggregatorConnectionId: string | undefined;
+  /** Secret as well. */
+  aggregatorUserId: string | undefined;
+  statusCode: number | undefined;
+  institutionId: string | undefined;
+  /** Only the allow-listed, harmless fields: what the event log keeps and may show. */
+  safeMetadata: Record<string, unknown>;
+}
+
+export const WIDGET_EVENT_TYPE = /^connect\/[A-Za-z][\w/.-]{0,63}$/;
+
+/** What the relay and the webhook accept: `{ type: "connect/…", metadata: {…} }`. */
+export const widgetEventSchema = z.strictObject({
+  type: z.string().regex(WIDGET_EVENT_TYPE, 'must look like "connect/<name>"'),
+  metadata: z.record(z.string(), z.unknown()).optional().default({}),
+});
+
+// Fields safe to keep: none identifies the aggregator connection or user, none is a credential.
+const SAFE_FIELDS = ['aggregator', 'ucpInstitutionId', 'initial_step', 'current', 'previous', 'name', 'url', 'rawStatus', 'jobLastStep', 'did_go_back'] as const;
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 && value.length <= 512 ? value : typeof value === 'number' ? String(value) : undefined;
+
+const statusCode = (value: unknown): number | undefined => {
+  const n = typeof value === 'string' && /^\d{1,2}$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 99 ? n : undefined;
+};
+
+export function normalizeEvent(type: string, metadata: Record<string, unknown>): NormalizedEvent {
+  // connect/memberError nests the member: { member: { guid, connection_status } }.
+  const member = metadata.member && typeof metadata.member === 'object' ? (metadata.member as Record<string, unknown>) : {};
+  const safeMetadata: Record<string, unknown> = {};
+  for (const field of SAFE_FIELDS) {
+    const value = metadata[field];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') safeMetadata[field] = value;
+  }
+  const code = statusCode(metadata.connection_status ?? metadata.connectionStatus ?? member.connection_status ?? member.connectionStatus);
+  if (code !== undefined) safeMetadata.statusCode = code;
+  const aggregator = text(metadata.aggregator ?? metadata.provider);
+  if (aggregator) safeMetadata.aggregator = aggregator;
+  return {
+    type,
+    aggregator,
+    aggregatorConnectionId: text(metadata.member_guid ?? metadata.connectionId ?? member.guid ?? member.connectionId),
+    aggregatorUserId: text(metadata.user_guid ?? metadata.aggregatorUserId),
+    statusCode: code,
+    institutionId: text(metadata.ucpInstitutionId),
+    safeMetadata,
+  };
+}
