@@ -1,9 +1,18 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
+import { capabilityQuery, readCapability, verifyCapability, type Capability } from '../connect-sessions/capability.js';
+import { countSessionLoad, findConnectSession } from '../connect-sessions/connect-session.repository.js';
 import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
-import type { Database } from '../db/schema.js';
+import { iso } from '../db/executor.js';
+import type { ConnectSessionRow, Database } from '../db/schema.js';
+import { AppError, isAppError, type ErrorCode } from '../http/errors.js';
+import { requestIdOf } from '../http/request-id.js';
+import { looksLikeId } from '../ids.js';
 import type { Logger } from '../logger.js';
+import { newNonce, setPageHeaders } from './host-page.headers.js';
+import { renderErrorPage, renderHostPage, type ErrorPageContent } from './host-page.html.js';
+import { resolvePresentation } from './same-site.js';
 
 export interface HostPageDeps {
   db: Kysely<Database>;
@@ -14,7 +23,136 @@ export interface HostPageDeps {
   logger: Logger;
 }
 
-/** GET /connect/:sessionId — the host page (placeholder until the page lands). */
-export function hostPageRoutes(_deps: HostPageDeps): Router {
-  return Router();
+const TERMINAL = new Set<ConnectSessionRow['status']>(['connected', 'failed', 'expired']);
+
+/** What a person reads for each failure: short, actionable, never internals. */
+function errorContent(error: AppError): ErrorPageContent {
+  const page = (title: string, message: string, retry = false): ErrorPageContent => ({ status: error.status, title, message, retry });
+  const byCode: Partial<Record<ErrorCode, () => ErrorPageContent>> = {
+    not_found: () => page('Link not found', 'This connect link is not valid. Start again from the app.'),
+    capability_invalid: () => page('Invalid link', 'This connect link is incomplete or has been altered. Start again from the app.'),
+    capability_expired: () => page('Link expired', error.message),
+    rate_limited: () => page('Link used too often', 'This connect link has been opened too many times. Start again from the app.'),
+    conflict: () => page('Cannot continue', 'This connection cannot be refreshed from here. Start again from the app.'),
+    ucw_unavailable: () => page('Temporarily unavailable', 'The connection service is not available right now. Try again in a moment.', true),
+    ucw_timeout: () => page('Taking too long', 'The connection service did not answer in time. Try again in a moment.', true),
+    ucw_rejected_request: () => page('Something went wrong', 'The connection service refused to start. Try again, or start again from the app.', true),
+    ucw_credentials_rejected: () => page('Something went wrong', 'The connection service is misconfigured. Try again later.', true),
+    ucw_bad_response: () => page('Something went wrong', 'The connection service answered with an error. Try again in a moment.', true),
+  };
+  return byCode[error.code]?.() ?? page('Something went wrong', 'Something went wrong on our side. Try again in a moment.', error.status >= 500);
+}
+
+/**
+ * The host page (`GET /connect/:sessionId?exp&sig`) and the fresh widget URL it asks for in popup
+ * mode (`POST /connect/:sessionId/widget-url?exp&sig`). Both are authenticated by the session
+ * capability alone, and each counts against the session's load budget, because each mints a
+ * single-use UCW token.
+ */
+export function hostPageRoutes(deps: HostPageDeps): Router {
+  const router = Router();
+  const { config, logger } = deps;
+  const bffOrigin = new URL(config.publicUrl).origin;
+  // Read per request: in sandbox mode the UCW URL is filled in after the simulator starts.
+  const ucwOrigin = () => (config.ucw.url ? new URL(config.ucw.url).origin : undefined);
+
+  /** The session behind a valid capability, still open and under its load budget; the load is counted. */
+  async function openSession(req: Request): Promise<{ session: ConnectSessionRow; capability: Capability }> {
+    const sessionId = String(req.params['sessionId']);
+    const session = looksLikeId('cs', sessionId) ? await findConnectSession(deps.db, sessionId) : undefined;
+    if (!session) throw new AppError('not_found', 'No such connect session.');
+    const capability = readCapability(req.query as Record<string, unknown>);
+    const now = deps.clock();
+    verifyCapability(deps.sessionSecrets, session.id, session.user_id, capability, now);
+    // Direct-embed sessions never had a host page URL; answer as for an unknown one.
+    if (session.embed !== 'host') throw new AppError('not_found', 'No such connect session.');
+    assertOpen(session, now);
+    if (!(await countSessionLoad(deps.db, session.id, config.session.maxLoads, iso(now)))) {
+      // Lost a race with a terminal event, or the budget is spent.
+      const current = await findConnectSession(deps.db, session.id);
+      if (current) assertOpen(current, now);
+      throw new AppError('rate_limited', 'This connect link has been opened too many times. Start again from the app.');
+    }
+    return { session, capability: capability! };
+  }
+
+  function assertOpen(session: ConnectSessionRow, now: Date): void {
+    if (TERMINAL.has(session.status) || session.expires_at <= iso(now)) {
+      throw new AppError(
+        'capability_expired',
+        session.status === 'connected' || session.status === 'failed'
+          ? 'This connection attempt has already finished. Start again from the app.'
+          : 'This connect link has expired. Start again from the app.',
+      );
+    }
+  }
+
+  /** A fresh widget URL, refused when the UCW hands back one on another origin than the page may frame. */
+  async function mint(session: ConnectSessionRow): Promise<string> {
+    const url = await deps.service.mintForHostPage(session);
+    const expected = ucwOrigin();
+    let origin: string | undefined;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin !== expected) {
+      logger.warn({ sessionId: session.id, widgetOrigin: origin, ucwOrigin: expected }, 'the UCW minted a widget URL outside UCW_URL\'s origin');
+      throw new AppError('ucw_bad_response', 'The UCW returned a widget URL on an unexpected origin.');
+    }
+    return url;
+  }
+
+  function sendPage(res: Response, status: number, html: string): void {
+    res.status(status).type('html').send(html);
+  }
+
+  router.get('/connect/:sessionId', async (req, res) => {
+    const nonce = newNonce();
+    setPageHeaders(res, { nonce, frameSrc: ucwOrigin(), frameAncestors: config.allowedOrigins });
+    try {
+      const { session, capability } = await openSession(req);
+      const presentation = resolvePresentation(session.presentation, config);
+      const widgetUrl = presentation === 'iframe' ? await mint(session) : null;
+      // Relative to /connect/: resolves under any path prefix PUBLIC_URL may carry.
+      const base = `${encodeURIComponent(session.id)}`;
+      const query = capabilityQuery(capability);
+      sendPage(
+        res,
+        200,
+        renderHostPage(nonce, {
+          sessionId: session.id,
+          presentation,
+          widgetUrl,
+          widgetUrlEndpoint: `${base}/widget-url?${query}`,
+          eventsUrl: `${base}/events?${query}`,
+          targetOrigin: session.target_origin,
+          redirectUri: session.redirect_uri,
+        }),
+      );
+    } catch (error) {
+      const known = isAppError(error) ? error : undefined;
+      if (!known) {
+        logger.error({ err: error, requestId: requestIdOf(req) }, 'host page failed');
+      } else if (known.status >= 500) {
+        logger.warn({ code: known.code, err: known, requestId: requestIdOf(req) }, 'host page could not mint a widget URL');
+      }
+      const content = errorContent(known ?? new AppError('internal', 'internal'));
+      const retryAfter = known?.headers['Retry-After'];
+      if (retryAfter) res.setHeader('Retry-After', retryAfter);
+      sendPage(res, content.status, renderErrorPage(nonce, content));
+    }
+  });
+
+  router.post('/connect/:sessionId/widget-url', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    // Only the host page itself asks; a browser always sends Origin on a POST.
+    const origin = req.get('origin');
+    if (origin !== undefined && origin !== bffOrigin) throw new AppError('forbidden', 'Only the host page may ask for a widget URL.');
+    const { session } = await openSession(req);
+    res.json({ url: await mint(session) });
+  });
+
+  return router;
 }

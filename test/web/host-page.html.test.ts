@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { contentSecurityPolicy } from '../../src/web/host-page.headers.js';
+import { escapeHtml, jsonForScript, renderErrorPage, renderHostPage } from '../../src/web/host-page.html.js';
+
+describe('escaping', () => {
+  it('escapes HTML text and attribute metacharacters', () => {
+    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('makes JSON inert inside a script element and reads back unchanged', () => {
+    const value = { s: '</script><!-- & \u2028\u2029 >' };
+    const encoded = jsonForScript(value);
+    expect(encoded).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(encoded)).toEqual(value);
+  });
+
+  it('escapes error page text', () => {
+    const html = renderErrorPage('n0nce', { status: 400, title: '<b>t</b>', message: '<img src=x onerror=1>', retry: false });
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<b>');
+    expect(html).not.toContain('<script');
+  });
+
+  it('puts the data only in the JSON block', () => {
+    const html = renderHostPage('n0nce', {
+      sessionId: 'cs_x',
+      presentation: 'popup',
+      widgetUrl: null,
+      widgetUrlEndpoint: 'cs_x/widget-url?exp=1&sig=s',
+      eventsUrl: 'cs_x/events?exp=1&sig=s',
+      targetOrigin: 'https://app.example',
+      redirectUri: 'https://app.example/done?a=</script>',
+    });
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
+    expect(html).toContain('data-testid="open-widget"');
+  });
+});
+
+describe('contentSecurityPolicy', () => {
+  it("frames nothing and may be framed by nobody when given nothing", () => {
+    expect(contentSecurityPolicy({ nonce: 'abc', frameSrc: undefined, frameAncestors: [] })).toBe(
+      "default-src 'none'; script-src 'nonce-abc'; style-src 'nonce-abc'; img-src 'self' data:; connect-src 'self'; " +
+        "frame-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
+  });
+  it('lists every allowed origin as a frame ancestor', () => {
+    expect(contentSecurityPolicy({ nonce: 'abc', frameSrc: 'https://ucw.example', frameAncestors: ['https://a.example', 'https://b.example'] })).toContain(
+      'frame-src https://ucw.example; frame-ancestors https://a.example https://b.example;',
+    );
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { crossSiteWarning, isSameSite, resolvePresentation } from '../../src/web/same-site.js';
+
+describe('isSameSite', () => {
+  it.each([
+    ['https://bff.platform.example', 'https://ucw.platform.example', true],
+    ['https://platform.example', 'https://ucw.platform.example:8443', true],
+    ['https://a.b.platform.example/x', 'https://platform.example', true],
+    ['http://127.0.0.1:3000', 'http://127.0.0.1:3001', true],
+    ['http://localhost:3000', 'http://localhost:3001', true],
+    ['http://[::1]:3000', 'http://[::1]:4000', true],
+    ['https://bff.platform.example', 'https://ucw.other.example', false],
+    ['http://localhost:3000', 'http://127.0.0.1:3001', false],
+    ['http://127.0.0.1:3000', 'http://127.0.0.2:3000', false],
+    ['http://10.0.0.1', 'http://10.0.0.1.nip.io', false],
+    ['https://bff.platform.example', 'http://ucw.platform.example', false],
+    ['https://bff.platform.co.uk', 'https://ucw.other.co.uk', false],
+    ['https://bff.platform.co.uk', 'https://ucw.platform.co.uk', true],
+    ['https://Bff.Platform.Example.', 'https://ucw.platform.example', true],
+    ['not a url', 'https://ucw.platform.example', false],
+  ])('%s vs %s → %s', (a, b, expected) => {
+    expect(isSameSite(a, b)).toBe(expected);
+    expect(isSameSite(b, a)).toBe(expected);
+  });
+});
+
+const config = (publicUrl: string, url: string | undefined, mode: 'none' | 'static') => ({
+  publicUrl,
+  ucw: { url, auth: mode === 'none' ? ({ mode: 'none' } as const) : ({ mode: 'static', bearerToken: 't' } as const) },
+});
+
+describe('resolvePresentation', () => {
+  it('keeps an explicit choice', () => {
+    expect(resolvePresentation('popup', config('https://bff.a.example', 'https://ucw.a.example', 'static'))).toBe('popup');
+    expect(resolvePresentation('iframe', config('https://bff.a.example', 'https://ucw.b.example', 'static'))).toBe('iframe');
+  });
+  it('auto: iframe when same-site or UCW auth is off, popup otherwise', () => {
+    expect(resolvePresentation('auto', config('https://bff.a.example', 'https://ucw.a.example', 'static'))).toBe('iframe');
+    expect(resolvePresentation('auto', config('https://bff.a.example', 'https://ucw.b.example', 'none'))).toBe('iframe');
+    expect(resolvePresentation('auto', config('https://bff.a.example', 'https://ucw.b.example', 'static'))).toBe('popup');
+  });
+});
+
+describe('crossSiteWarning', () => {
+  it('when UCW auth is on and the UCW is cross-site, then it names both origins and the consequence', () => {
+    const warning = crossSiteWarning(config('https://bff.a.example/base', 'https://ucw.b.example/api', 'static'));
+    expect(warning).toContain('UCW_URL (https://ucw.b.example)');
+    expect(warning).toContain('PUBLIC_URL (https://bff.a.example)');
+    expect(warning).toContain('popup');
+  });
+  it('when same-site, auth off, or no UCW URL yet, then nothing', () => {
+    expect(crossSiteWarning(config('https://bff.a.example', 'https://ucw.a.example', 'static'))).toBeUndefined();
+    expect(crossSiteWarning(config('https://bff.a.example', 'https://ucw.b.example', 'none'))).toBeUndefined();
+    expect(crossSiteWarning(config('https://bff.a.example', undefined, 'static'))).toBeUndefined();
+  });
+});
