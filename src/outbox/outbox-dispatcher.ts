@@ -1,0 +1,160 @@
+/**
+ * Delivers outbox rows to the platform's webhook URL, signed per Standard Webhooks.
+ *
+ * State lives only in the `outbox` table: a row is claimed under a lease (shared claim code,
+ * `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several BFF processes never send the same attempt),
+ * posted outside any transaction, and its outcome written fenced on that lease. A crash
+ * mid-delivery leaves the row claimed until the lease lapses; it is then retried. Receivers see
+ * at-least-once delivery and deduplicate on `webhook-id`, which is the row id on every attempt.
+ */
+import { request, getGlobalDispatcher, type Dispatcher } from 'undici';
+import type { DatabaseHandle } from '../db/database.js';
+import type { OutboxRow } from '../db/schema.js';
+import { backoffDelayMs, type BackoffPolicy } from '../jobs/backoff.js';
+import { claimDue } from '../jobs/claim.js';
+import { createPollingLoop, describe, type PollingLoop } from '../jobs/polling-loop.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { signWebhook } from '../webhooks/standard-webhooks.js';
+import { countDeadOutbox, recordDelivery, type DeliveryResult } from './outbox.repository.js';
+import { retryAfterMs } from './retry-after.js';
+
+export interface OutboxDispatcherOptions {
+  database: DatabaseHandle;
+  /** PLATFORM_WEBHOOK_URL. Never logged: it may carry a token. */
+  url: string;
+  /** PLATFORM_WEBHOOK_SECRET (`whsec_…`). Never logged. */
+  secret: string;
+  logger: Logger;
+  metrics: Metrics;
+  clock?: () => Date;
+  /** Total deadline of one attempt (connect, headers and body). Default 10 s. */
+  fetchTimeoutMs?: number;
+  /** Attempts before a message is dead-lettered. Default 12. */
+  maxAttempts?: number;
+  /** First retry waits up to this (full jitter). Default 30 s. */
+  baseDelayMs?: number;
+  /** Ceiling of one backoff delay. Default 6 h. */
+  maxDelayMs?: number;
+  /** A Retry-After larger than backoff is honoured up to this. Default 24 h. */
+  maxRetryAfterMs?: number;
+  pollIntervalMs?: number;
+  /** Messages claimed per poll. Default 10. */
+  batchSize?: number;
+  /** How long a claim lasts; must exceed one attempt. Default fetchTimeoutMs * 3. */
+  leaseMs?: number;
+  random?: () => number;
+  /** Default: undici's global dispatcher (keep-alive). Tests pass their own. */
+  dispatcher?: Dispatcher;
+}
+
+/** `start`/`stop` belong to main.ts; `stop` waits for deliveries in flight (SPEC §11 "flush the outbox"). */
+export type OutboxDispatcher = PollingLoop;
+
+/** Counter label values of `ucw_bff_outbox_deliveries_total{outcome}`. */
+export type DeliveryOutcome = 'delivered' | 'retry' | 'gone' | 'dead';
+
+export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
+  const { database, logger, metrics } = options;
+  const clock = options.clock ?? (() => new Date());
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
+  const maxAttempts = options.maxAttempts ?? 12;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 24 * 60 * 60 * 1000;
+  const leaseMs = options.leaseMs ?? fetchTimeoutMs * 3;
+  const batchSize = options.batchSize ?? 10;
+  const dispatcher = options.dispatcher ?? getGlobalDispatcher();
+  const backoff: BackoffPolicy = {
+    baseDelayMs: options.baseDelayMs ?? 30_000,
+    maxDelayMs: options.maxDelayMs ?? 6 * 60 * 60 * 1000,
+    random: options.random ?? Math.random,
+  };
+
+  const refreshDeadGauge = async () => {
+    metrics.outboxDead.set(await countDeadOutbox(database.db));
+  };
+
+  /** One POST; resolves with the HTTP status and Retry-After, or a transport failure description. */
+  async function post(row: OutboxRow): Promise<{ status: number; retryAfter: string | undefined } | { failure: string }> {
+    const signed = signWebhook({ id: row.id, timestamp: Math.floor(clock().getTime() / 1000), body: row.payload, secret: options.secret });
+    const signal = AbortSignal.timeout(fetchTimeoutMs);
+    try {
+      const response = await request(options.url, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json', 'user-agent': 'ucw-bff', ...signed },
+        body: row.payload,
+        signal,
+        headersTimeout: fetchTimeoutMs,
+        bodyTimeout: fetchTimeoutMs,
+      });
+      // The receiver's answer body means nothing to us; drain it (capped) so the socket is reused.
+      await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      const retryAfter = response.headers['retry-after'];
+      return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
+    } catch (error) {
+      return { failure: signal.aborted ? `timed out after ${fetchTimeoutMs} ms` : transportFailure(error) };
+    }
+  }
+
+  function decide(row: OutboxRow, answer: Awaited<ReturnType<typeof post>>, now: Date): { result: DeliveryResult; outcome: DeliveryOutcome } {
+    const attempts = row.attempts + 1;
+    if ('status' in answer && answer.status >= 200 && answer.status < 300) {
+      return { result: { status: 'delivered', attempts }, outcome: 'delivered' };
+    }
+    if ('status' in answer && answer.status === 410) {
+      return { result: { status: 'dead', attempts, lastError: 'HTTP 410: the receiver disabled this endpoint' }, outcome: 'gone' };
+    }
+    const lastError = 'status' in answer ? `HTTP ${answer.status}` : answer.failure;
+    if (attempts >= maxAttempts) return { result: { status: 'dead', attempts, lastError }, outcome: 'dead' };
+    const backoffMs = backoffDelayMs(attempts, backoff);
+    const askedMs = 'status' in answer ? retryAfterMs(answer.retryAfter, now) : undefined;
+    const delayMs = askedMs !== undefined && askedMs > backoffMs ? Math.min(askedMs, maxRetryAfterMs) : backoffMs;
+    return { result: { status: 'pending', attempts, lastError, nextAttemptAt: new Date(now.getTime() + delayMs) }, outcome: 'retry' };
+  }
+
+  async function deliver(row: OutboxRow): Promise<void> {
+    const answer = await post(row);
+    const now = clock();
+    const { result, outcome } = decide(row, answer, now);
+    const recorded = await recordDelivery(database.db, row, result, now);
+    metrics.outboxDeliveries.inc({ outcome });
+    const fields = { messageId: row.id, type: row.type, attempt: result.attempts };
+    if (!recorded) {
+      logger.warn(fields, 'outbox lease lapsed before the outcome was written; another worker owns the message');
+      return;
+    }
+    if (result.status === 'delivered') logger.info(fields, 'platform webhook delivered');
+    else if (result.status === 'pending') logger.warn({ ...fields, error: result.lastError, nextAttemptAt: result.nextAttemptAt.toISOString() }, 'platform webhook failed; will retry');
+    else {
+      const reason = outcome === 'gone' ? 'receiver answered 410 Gone' : `gave up after ${result.attempts} attempts`;
+      logger.error({ ...fields, error: result.lastError }, `platform webhook dead-lettered: ${reason}`);
+      await refreshDeadGauge();
+    }
+  }
+
+  async function tick(): Promise<number> {
+    const rows = await claimDue(database, 'outbox', { now: clock(), leaseMs, limit: batchSize });
+    // Independent messages: one slow receiver answer must not hold up the others in the batch.
+    const settled = await Promise.allSettled(rows.map((row) => deliver(row)));
+    for (const [index, outcome] of settled.entries()) {
+      if (outcome.status === 'rejected') {
+        // The row stays claimed and is retried when its lease lapses.
+        logger.error({ messageId: rows[index]?.id, error: describe(outcome.reason) }, 'recording an outbox delivery failed');
+      }
+    }
+    return rows.length;
+  }
+
+  return createPollingLoop({ name: 'outbox', intervalMs: options.pollIntervalMs ?? 1000, tick, logger, onStart: refreshDeadGauge });
+}
+
+/** An error code (ECONNREFUSED, UND_ERR_SOCKET…) rather than the message, which can name the host and port. */
+function transportFailure(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return `transport error ${code}`;
+    current = cause;
+  }
+  return 'transport error';
+}
