@@ -9,7 +9,7 @@ import { newId } from '../ids.js';
 import type { JobType } from '../ucw/job-types.js';
 import type { UcwClient, WidgetRequest } from '../ucw/index.js';
 import { capabilityQuery, signCapability } from './capability.js';
-import { insertConnectSession } from './connect-session.repository.js';
+import { insertConnectSession, updateConnectSession } from './connect-session.repository.js';
 import type { ConnectUrlBody } from './connect-url.schemas.js';
 
 export interface ConnectSessionServiceDeps {
@@ -133,6 +133,14 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
         mode: session.mode,
         ...(existing ? { existingConnectionId: existing.id } : {}),
       };
+    },
+
+    /** Marks an open session past its expiry as `expired` (on read; a periodic sweep does the rest). */
+    async expireIfDue(session: ConnectSessionRow): Promise<ConnectSessionRow> {
+      const now = iso(deps.clock());
+      if ((session.status !== 'created' && session.status !== 'opened') || session.expires_at > now) return session;
+      await updateConnectSession(deps.db, session.id, { status: 'expired', updated_at: now });
+      return { ...session, status: 'expired', updated_at: now };
     },
 
     /** Mints a fresh widget URL for the host page, whose own origin receives the widget's events. */

@@ -37,8 +37,9 @@ export function connectSessionRoutes(deps: ConnectSessionRoutesDeps): Router {
 
   router.get('/connect-sessions/:id', deps.authenticated, async (req, res) => {
     const id = String(req.params.id);
-    const session = looksLikeId('cs', id) ? await findOwnedConnectSession(deps.db, req.user!.id, id) : undefined;
-    if (!session) throw new AppError('not_found', 'No such connect session.');
+    const found = looksLikeId('cs', id) ? await findOwnedConnectSession(deps.db, req.user!.id, id) : undefined;
+    if (!found) throw new AppError('not_found', 'No such connect session.');
+    const session = await deps.service.expireIfDue(found);
     const connection = session.connection_id ? await findOwnedConnection(deps.db, req.user!.id, session.connection_id) : undefined;
     res.setHeader('Cache-Control', 'no-store').json(toConnectSessionView(session, connection ? toConnection(connection) : null));
   });
