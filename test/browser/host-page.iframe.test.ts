@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import {
+  browserSkipReason,
+  connectInWidget,
+  hostFrames,
+  launchBrowser,
+  received,
+  startBrowserStack,
+  waitForMessage,
+  type BrowserStack,
+} from '../helpers/browser.js';
+
+const skip = browserSkipReason();
+
+/** Nothing an aggregator issued may reach the frontend: no member/connection ids, no user ids. */
+function expectSanitized(messages: unknown): void {
+  const text = JSON.stringify(messages);
+  expect(text).not.toMatch(/MBR-|USR-|member_guid|user_guid|aggregatorUserId|ucpInstitutionId|rawStatus|jobId/);
+}
+
+describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  describe.each([1, 2] as const)('UCW v%s, auth on', (version) => {
+    let stack: BrowserStack;
+    let context: BrowserContext;
+    let page: Page;
+    const user = `browser-iframe-v${version}`;
+
+    beforeAll(async () => {
+      stack = await startBrowserStack({ version });
+      context = await browser.newContext();
+    });
+    afterAll(async () => {
+      await context?.close();
+      await stack?.close();
+    });
+
+    async function openFrontend(): Promise<Page> {
+      const opened = await context.newPage();
+      await opened.goto(`${stack.frontend.origin}/app`);
+      return opened;
+    }
+
+    async function connect(body: Record<string, unknown>): Promise<{ sessionId: string; url: string }> {
+      return page.evaluate(
+        ([bff, token, request]) => (window as any).connect(bff, token, request),
+        [stack.bffUrl, await stack.token(user), { jobTypes: ['transactions'], ...body }] as const,
+      );
+    }
+
+    let connectionId: string;
+
+    it.sequential('connects through the widget; the frontend gets the sanitized memberConnected with the BFF connection id', async () => {
+      page = await openFrontend();
+      const session = await connect({});
+      const { widget } = hostFrames(page);
+
+      await connectInWidget(widget, 'sandbox-bank', 'connected');
+      const message = await waitForMessage(page, 'connect/memberConnected');
+
+      expect(message.origin).toBe(stack.bffUrl);
+      expect(message.data).toEqual({
+        type: 'connect/memberConnected',
+        metadata: {
+          sessionId: session.sessionId,
+          connectionId: expect.stringMatching(/^conn_/),
+          aggregator: 'sophtron',
+          institutionId: 'sandbox-bank',
+          status: 'connected',
+        },
+      });
+      connectionId = message.data.metadata!.connectionId as string;
+      const all = await received(page);
+      // Every message came from the host page (the widget posts only to its own parent).
+      expect(new Set(all.map((m) => m.origin))).toEqual(new Set([stack.bffUrl]));
+      expectSanitized(all);
+      await expect
+        .poll(() => hostFrames(page).host.getByTestId('host-status').getAttribute('data-state'))
+        .toBe('connected');
+
+      const list = await stack.api(user, '/connections');
+      expect(list.status).toBe(200);
+      expect(list.body.connections).toEqual([expect.objectContaining({ id: connectionId, status: 'connected', aggregator: 'sophtron', institutionId: 'sandbox-bank' })]);
+      expectSanitized(list.body);
+      const sessionView = await stack.api(user, `/connect-sessions/${session.sessionId}`);
+      expect(sessionView.body).toMatchObject({ status: 'connected', connection: { id: connectionId } });
+      await page.close();
+    });
+
+    it.sequential('a refresh of that connection round-trips and updates the same record', async () => {
+      expect(connectionId).toBeDefined();
+      const before = (await stack.api(user, `/connections/${connectionId}`)).body;
+      page = await openFrontend();
+      const session = await connect({ connectionId });
+      const { widget } = hostFrames(page);
+
+      // A refresh preselects the institution: straight to credentials.
+      await connectInWidget(widget, undefined, 'connected');
+      const message = await waitForMessage(page, 'connect/memberConnected');
+
+      expect(message.data.metadata).toMatchObject({ sessionId: session.sessionId, connectionId, status: 'connected' });
+      expectSanitized(await received(page));
+      const list = await stack.api(user, '/connections');
+      expect(list.body.connections).toHaveLength(1);
+      expect(list.body.connections[0]).toMatchObject({ id: connectionId, status: 'connected', createdAt: before.createdAt });
+      expect(list.body.connections[0].updatedAt >= before.updatedAt).toBe(true);
+      const sessionView = await stack.api(user, `/connect-sessions/${session.sessionId}`);
+      expect(sessionView.body).toMatchObject({ mode: 'refresh', status: 'connected', connection: { id: connectionId } });
+      await page.close();
+    });
+
+    it.sequential('the failure institution leaves the session failed and the connection needing attention', async () => {
+      page = await openFrontend();
+      const session = await connect({});
+      const { widget, host } = hostFrames(page);
+
+      await connectInWidget(widget, 'failure-bank', 'failed');
+      const message = await waitForMessage(page, 'connect/memberError');
+
+      expect(message.data.metadata).toMatchObject({ sessionId: session.sessionId, status: 'failed' });
+      expectSanitized(await received(page));
+      await expect.poll(() => host.getByTestId('host-status').getAttribute('data-state')).toBe('failed');
+      const sessionView = await stack.api(user, `/connect-sessions/${session.sessionId}`);
+      expect(sessionView.body.status).toBe('failed');
+      const failedId = message.data.metadata!.connectionId;
+      const connection = sessionView.body.connection ?? (await stack.api(user, `/connections/${String(failedId)}`)).body;
+      expect(['needs_attention', 'error']).toContain(connection.status);
+      await page.close();
+    });
+  });
+});

@@ -1,0 +1,203 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Frame, type FrameLocator, type Page } from 'playwright-core';
+import { buildTestApp, type TestApp } from './test-app.js';
+import { userToken } from './jwt.js';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Why the browser suites cannot run here, or undefined when they can. Printed once; with
+ * REQUIRE_BROWSER_TESTS set (CI) a missing Chromium is an error instead of a skip.
+ */
+export function browserSkipReason(): string | undefined {
+  if (existsSync(CHROMIUM_PATH)) return undefined;
+  const reason = `Chromium not found at ${CHROMIUM_PATH}: browser tests skipped (install it, e.g. apt-get install chromium)`;
+  if (process.env.REQUIRE_BROWSER_TESTS) throw new Error(`${reason}; REQUIRE_BROWSER_TESTS is set`);
+  console.warn(reason);
+  return reason;
+}
+
+/**
+ * Debian's Chromium, headless, fresh profile per launch. Playwright adds `--disable-popup-blocking`
+ * by default; it is dropped so a `window.open` outside a user gesture fails here as it would for a person.
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    ignoreDefaultArgs: ['--disable-popup-blocking'],
+  });
+}
+
+/**
+ * A page any test origin serves (the "frontend", the "attacker"). It records every message it
+ * receives in `window.received`, and offers helpers the tests call through `page.evaluate`.
+ * `#open` opens `window.pendingUrl` in a popup: clicked by the test, so it has a user gesture.
+ */
+const TEST_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>test page</title></head>
+<body>
+<button id="open" type="button">open</button>
+<div id="frames"></div>
+<script>
+  window.received = [];
+  window.addEventListener('message', function (event) {
+    window.received.push({ origin: event.origin, data: event.data });
+  });
+  window.embed = function (url, id) {
+    id = id || 'host';
+    var old = document.getElementById(id);
+    if (old) old.remove();
+    var frame = document.createElement('iframe');
+    frame.id = id;
+    frame.src = url;
+    frame.width = 640;
+    frame.height = 820;
+    document.getElementById('frames').appendChild(frame);
+    return new Promise(function (resolve) { frame.addEventListener('load', function () { resolve(); }, { once: true }); });
+  };
+  window.connect = async function (bffUrl, token, body) {
+    var response = await fetch(bffUrl + '/connect-url', {
+      method: 'POST',
+      headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body)
+    });
+    var json = await response.json();
+    if (!response.ok) throw new Error('connect-url ' + response.status + ' ' + JSON.stringify(json));
+    await window.embed(json.url);
+    return json;
+  };
+  document.getElementById('open').addEventListener('click', function () {
+    window.opened = window.open(window.pendingUrl, 'opened', 'popup,width=640,height=820');
+  });
+</script>
+</body></html>`;
+
+export interface PageServer {
+  origin: string;
+  /** Paths requested so far, in order. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A tiny origin serving the test page at every path. */
+export async function startPageServer(): Promise<PageServer> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(req.url ?? '/');
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(TEST_PAGE);
+  });
+  const origin = await listen(server);
+  return { origin, requests, close: () => close(server) };
+}
+
+export interface BrowserStack {
+  /** The BFF on a real port; PUBLIC_URL is exactly this. */
+  bffUrl: string;
+  app: TestApp;
+  /** The platform frontend (in ALLOWED_ORIGINS). */
+  frontend: PageServer;
+  /** Another origin, never allowed. */
+  stranger: PageServer;
+  /** Bearer for a platform user, as the frontend would hold it. */
+  token(userId: string): Promise<string>;
+  /** A user-authenticated call to the BFF. */
+  api(userId: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Four origins on loopback: the BFF (PUBLIC_URL = its real address), the sandbox UCW (auth on),
+ * the frontend (allowed) and a stranger. Loopback ports differ, hosts do not, so all four are
+ * same-site: the UCW widget cookie (SameSite=Strict) survives framing, as it does in a same-site
+ * deployment, and `presentation: "auto"` picks the iframe.
+ */
+export async function startBrowserStack(options: { version: 1 | 2; env?: Record<string, string> }): Promise<BrowserStack> {
+  const frontend = await startPageServer();
+  const stranger = await startPageServer();
+  const server = createServer();
+  const bffUrl = await listen(server);
+  const app = await buildTestApp({
+    sandbox: { version: options.version },
+    env: { PUBLIC_URL: bffUrl, ALLOWED_ORIGINS: frontend.origin, ...options.env },
+  });
+  server.on('request', app.app);
+
+  return {
+    bffUrl,
+    app,
+    frontend,
+    stranger,
+    token: (userId) => userToken(userId),
+    api: async (userId, path, init = {}) => {
+      const response = await fetch(`${bffUrl}${path}`, {
+        ...init,
+        headers: { Authorization: `Bearer ${await userToken(userId)}`, 'Content-Type': 'application/json', ...init.headers },
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+    close: async () => {
+      await close(server);
+      await app.close();
+      await frontend.close();
+      await stranger.close();
+    },
+  };
+}
+
+/** The host page frame inside the frontend page, and the widget frame inside it. */
+export function hostFrames(page: Page): { host: FrameLocator; widget: FrameLocator } {
+  const host = page.frameLocator('#host');
+  return { host, widget: host.frameLocator('#widget') };
+}
+
+/** Clicks through the simulated widget: an institution (unless preselected), then Connect. */
+export async function connectInWidget(widget: FrameLocator | Page | Frame, institution: string | undefined, outcome: 'connected' | 'failed'): Promise<void> {
+  if (institution) await widget.getByTestId(`institution-${institution}`).click();
+  await widget.getByTestId('connect-button').click();
+  await widget.locator(`[data-testid="widget-status"][data-state="${outcome}"]`).waitFor();
+}
+
+/** What the frontend page received, with the page's own helpers typed for evaluate. */
+export interface Received {
+  origin: string;
+  data: { type?: string; metadata?: Record<string, unknown> } & Record<string, unknown>;
+}
+
+export function received(page: Page): Promise<Received[]> {
+  return page.evaluate(() => (window as unknown as { received: Received[] }).received);
+}
+
+/** Waits until the page received a message of that type; returns it. */
+export async function waitForMessage(page: Page, type: string, timeout = 10_000): Promise<Received> {
+  const handle = await page.waitForFunction(
+    (wanted) => (window as unknown as { received: Received[] }).received.find((m) => m.data && m.data.type === wanted),
+    type,
+    { timeout },
+  );
+  return (await handle.jsonValue()) as Received;
+}
