@@ -14,6 +14,7 @@ import { httpMetrics } from './observability/metrics.js';
 import { hostPageRoutes } from './web/host-page.routes.js';
 import { connectionRoutes } from './connections/connections.routes.js';
 import { relayRoutes } from './events/relay.routes.js';
+import { webhookRoutes } from './webhooks/webhook.routes.js';
 
 /**
  * Builds the Express app from already-constructed dependencies. Pure wiring: it never listens,
@@ -98,6 +99,16 @@ export function createApp(deps: Dependencies): Express {
     }),
   );
 
+  app.use(
+    webhookRoutes({
+      db: deps.database.db,
+      events: deps.events,
+      secrets: config.webhooks.secrets,
+      clock: deps.clock,
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+    }),
+  );
   app.use(
     relayRoutes({
       db: deps.database.db,

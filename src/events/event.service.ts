@@ -27,6 +27,8 @@ export interface IncomingEvent {
   metadata: Record<string, unknown>;
   /** When the event happened, if the sender says (a webhook timestamp); defaults to now. */
   occurredAt?: Date;
+  /** Standard Webhooks `webhook-id`: a redelivery of the same id changes nothing. */
+  webhookId?: string;
 }
 
 export interface RecordResult {
@@ -217,6 +219,14 @@ export function createEventService(deps: EventServiceDeps) {
       const now = deps.clock();
       try {
         const result = await deps.db.transaction().execute(async (trx) => {
+          if (incoming.webhookId !== undefined) {
+            const first = await trx
+              .insertInto('inbound_webhooks')
+              .values({ webhook_id: incoming.webhookId, received_at: iso(now) })
+              .onConflict((oc) => oc.column('webhook_id').doNothing())
+              .executeTakeFirst();
+            if (Number(first.numInsertedOrUpdatedRows ?? 0n) === 0) throw new Duplicate();
+          }
           const applied = await apply(trx, incoming, event, now);
           const fresh = await appendEvent(trx, {
             dedupe_key: eventDedupeKey(incoming.userId, incoming.sessionId, incoming.type, incoming.metadata),

@@ -1,0 +1,77 @@
+import express, { Router } from 'express';
+import type { Kysely } from 'kysely';
+import { findConnectSession } from '../connect-sessions/connect-session.repository.js';
+import type { Database } from '../db/schema.js';
+import type { EventService } from '../events/event.service.js';
+import { AppError } from '../http/errors.js';
+import { parseOr400 } from '../http/validate.js';
+import type { Logger } from '../logger.js';
+import { verifyWebhook, WebhookVerificationError } from './standard-webhooks.js';
+import { inboundWebhookBody } from './webhook.schemas.js';
+
+export interface WebhookRoutesDeps {
+  db: Kysely<Database>;
+  events: EventService;
+  secrets: readonly string[];
+  clock: () => Date;
+  logger: Logger;
+  bodyLimitBytes: number;
+}
+
+/**
+ * `POST /events`: signed webhook-style ingestion. The signature covers the raw bytes, so this
+ * route reads them itself (a JSON parser in front would re-serialise and break every signature)
+ * and parses JSON only after the signature holds.
+ */
+export function webhookRoutes(deps: WebhookRoutesDeps): Router {
+  const router = Router();
+  const raw = express.raw({ type: () => true, limit: deps.bodyLimitBytes });
+
+  router.post('/events', raw, async (req, res) => {
+    if (!req.is('application/json')) throw new AppError('unsupported_media_type', 'Send the event as application/json.');
+    if (deps.secrets.length === 0) throw new AppError('invalid_signature', 'Webhook ingestion is not configured (WEBHOOK_SECRETS is empty).');
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let verified: { id: string; timestamp: number };
+    try {
+      verified = verifyWebhook({ headers: req.headers, rawBody, secrets: deps.secrets, now: deps.clock() });
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      deps.logger.warn({ security: true, event: 'webhook_rejected', reason: error.reason }, 'webhook signature rejected');
+      throw new AppError('invalid_signature', `Signature verification failed: ${error.message}.`);
+    }
+
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new AppError('malformed_json', 'The request body is not valid JSON.');
+    }
+    const body = parseOr400(inboundWebhookBody, json, 'event');
+    if (body.sessionId !== undefined) {
+      const session = await findConnectSession(deps.db, body.sessionId);
+      if (!session || session.user_id !== body.userId) {
+        throw new AppError('validation_failed', 'sessionId is not a session of userId.', {
+          fields: [{ field: 'sessionId', message: 'no such session for this user' }],
+        });
+      }
+    }
+
+    const result = await deps.events.record({
+      userId: body.userId,
+      sessionId: body.sessionId ?? null,
+      source: 'webhook',
+      type: body.type,
+      metadata: body.metadata,
+      occurredAt: new Date(verified.timestamp * 1000),
+      webhookId: verified.id,
+    });
+    res.status(200).json({
+      received: true,
+      duplicate: !result.recorded,
+      connectionId: result.connection?.id ?? null,
+      sessionStatus: result.session?.status ?? null,
+    });
+  });
+
+  return router;
+}
