@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import vm from 'node:vm';
+import express from 'express';
+import helmet from 'helmet';
+import request from 'supertest';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { CONNECT_JS_TEMPLATE, renderConnectJs } from '../../src/sdk/connect-js.source.js';
+import { sdkRoutes } from '../../src/sdk/sdk.routes.js';
+
+const PUBLIC_URL = 'https://bff.example.test';
+
+/** The SDK router behind the same global helmet policy the real app sets, so overrides are tested. */
+function appWithSdk(publicUrl = PUBLIC_URL) {
+  const app = express();
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      crossOriginOpenerPolicy: false,
+    }),
+  );
+  app.use(sdkRoutes({ publicUrl }));
+  return app;
+}
+
+describe('GET /connect.js', () => {
+  it('when requested, then it answers JavaScript that other origins may load and cache briefly', async () => {
+    const res = await request(appWithSdk()).get('/connect.js').set('Origin', 'https://app.platform.test');
+
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+    expect(res.headers['etag']).toMatch(/^"[\w-]+"$/);
+    expect(res.text).toContain('UcwConnect');
+  });
+
+  it('when the ETag matches, then it answers 304 without a body', async () => {
+    const app = appWithSdk();
+    const first = await request(app).get('/connect.js');
+    const again = await request(app).get('/connect.js').set('If-None-Match', first.headers['etag']!);
+
+    expect(again.status).toBe(304);
+    expect(again.text).toBeFalsy();
+  });
+
+  it('when parsed, then it is a valid script with the public URL as the default bffUrl and no placeholder left', async () => {
+    const res = await request(appWithSdk('https://bff.example.test/prefix/')).get('/connect.js');
+
+    expect(() => new vm.Script(res.text, { filename: 'connect.js' })).not.toThrow();
+    expect(res.text).not.toContain('__UCW_CONNECT_DEFAULT_BFF_URL__');
+    expect(res.text).toContain('var DEFAULT_BFF_URL = "https://bff.example.test/prefix";');
+  });
+
+  it('when a public URL carries script-breaking characters, then they stay inside the string literal', () => {
+    const source = renderConnectJs('https://bff.test/</script><script>alert(1)</script>\u2028');
+
+    expect(source).not.toContain('</script>');
+    expect(() => new vm.Script(source)).not.toThrow();
+  });
+
+  it('when evaluated in a window-like context, then it defines UcwConnect.create and validates options', () => {
+    const listeners: string[] = [];
+    const window = {
+      location: { href: 'https://app.platform.test/page', origin: 'https://app.platform.test' },
+      addEventListener: (type: string) => listeners.push(type),
+      removeEventListener: () => undefined,
+    } as Record<string, unknown>;
+    vm.runInNewContext(renderConnectJs(PUBLIC_URL), { window, URL, setTimeout, setInterval, clearInterval, Promise });
+    const UcwConnect = window['UcwConnect'] as {
+      version: string;
+      create(options: unknown): { open(): void; destroy(): void };
+    };
+
+    expect(UcwConnect.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(() => UcwConnect.create({})).toThrow(/jobTypes/);
+    expect(() => UcwConnect.create({ jobTypes: [] })).toThrow(/jobTypes/);
+    expect(() => UcwConnect.create({ jobTypes: ['transactions'], presentation: 'iframe' })).toThrow(/presentation/);
+    expect(() => UcwConnect.create({ jobTypes: ['transactions'], onSuccess: 'nope' })).toThrow(/onSuccess/);
+    expect(() => UcwConnect.create({ jobTypes: ['transactions'], bffUrl: 'javascript:alert(1)' })).toThrow(/bffUrl/);
+    const handler = UcwConnect.create({ jobTypes: ['transactions'] });
+    expect(listeners).toEqual(['message']);
+    handler.destroy();
+    expect(() => handler.open()).toThrow(/destroy/);
+  });
+
+  it('when inspected, then it contains no secrets, no syntax beyond ES2018 and nothing that needs a build step', () => {
+    const source = CONNECT_JS_TEMPLATE;
+
+    expect(source).not.toMatch(/secret|password|whsec_|Bearer [A-Za-z0-9]/i);
+    expect(source).not.toMatch(/\?\.|\?\?/);
+    expect(source).not.toMatch(/\b(import|export|require)\b\s*[({'"]/);
+    expect(source).not.toMatch(/\b(innerHTML|outerHTML|insertAdjacentHTML|eval)\b/);
+  });
+});
+
+describe('GET /connect.d.ts', () => {
+  it('when requested, then it answers TypeScript declarations with the same public caching headers', async () => {
+    const res = await request(appWithSdk()).get('/connect.d.ts');
+
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/typescript; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.text).toContain('declare namespace UcwConnect');
+  });
+
+  it('when a frontend type-checks against it, then correct usage compiles and wrong usage does not', { timeout: 60_000 }, async () => {
+    const res = await request(appWithSdk()).get('/connect.d.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'ucw-connect-dts-'));
+    try {
+      writeFileSync(join(dir, 'connect.d.ts'), res.text);
+      writeFileSync(
+        join(dir, 'good.ts'),
+        `const handler = window.UcwConnect.create({
+           jobTypes: ['transactions'],
+           presentation: 'popup',
+           getAuthHeaders: async () => ({ Authorization: 'Bearer x' }),
+           onSuccess: (m) => { const id: string | null = m.connectionId; void id; },
+           onExit: (error, m) => { if (error && error.type === 'request_failed') { const s: number = error.status; void s; } void m.sessionId; },
+           onEvent: (type, m) => { void type; void m.status; },
+         });
+         handler.open();
+         handler.destroy();
+         export {};`,
+      );
+      writeFileSync(join(dir, 'bad.ts'), `window.UcwConnect.create({ jobTypes: ['nope'], presentation: 'iframe' }); export {};`);
+      const diagnostics = (file: string) =>
+        ts
+          .getPreEmitDiagnostics(
+            ts.createProgram([join(dir, 'connect.d.ts'), join(dir, file)], {
+              strict: true,
+              noEmit: true,
+              target: ts.ScriptTarget.ES2020,
+              lib: ['lib.es2020.d.ts', 'lib.dom.d.ts'],
+              types: [],
+            }),
+          )
+          .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+
+      expect(diagnostics('good.ts')).toEqual([]);
+      expect(diagnostics('bad.ts').join('\n')).toMatch(/nope|iframe/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('other paths', () => {
+  it('when something else is requested, then the router lets it fall through', async () => {
+    const res = await request(appWithSdk()).get('/connect.ts');
+    expect(res.status).toBe(404);
+  });
+});
