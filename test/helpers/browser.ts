@@ -44,6 +44,8 @@ export function launchBrowser(): Promise<Browser> {
  * A page any test origin serves (the "frontend", the "attacker"). It records every message it
  * receives in `window.received`, and offers helpers the tests call through `page.evaluate`.
  * `#open` opens `window.pendingUrl` in a popup: clicked by the test, so it has a user gesture.
+ * (`page.evaluate` runs with a user gesture in Playwright, so it cannot show popup blocking;
+ * `?autoopen` tries a popup at load, where there is none.)
  */
 const TEST_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>test page</title></head>
@@ -78,6 +80,10 @@ const TEST_PAGE = `<!doctype html>
     await window.embed(json.url);
     return json;
   };
+  // Without a user gesture (page load): tells whether this browser blocks popups.
+  if (location.search.indexOf('autoopen') >= 0) {
+    window.autoOpened = window.open('about:blank', 'auto', 'popup,width=300,height=300') ? 'opened' : 'blocked';
+  }
   document.getElementById('open').addEventListener('click', function () {
     window.opened = window.open(window.pendingUrl, 'opened', 'popup,width=640,height=820');
   });
@@ -91,9 +97,10 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-async function listen(server: Server): Promise<string> {
+/** Listens on loopback; `hostname` is only how browsers are told to reach it (e.g. `localhost`, another site). */
+async function listen(server: Server, hostname = '127.0.0.1'): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `http://${hostname}:${(server.address() as AddressInfo).port}`;
 }
 
 async function close(server: Server): Promise<void> {
@@ -102,7 +109,7 @@ async function close(server: Server): Promise<void> {
 }
 
 /** A tiny origin serving the test page at every path. */
-export async function startPageServer(): Promise<PageServer> {
+export async function startPageServer(hostname?: string): Promise<PageServer> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(req.url ?? '/');
@@ -110,7 +117,7 @@ export async function startPageServer(): Promise<PageServer> {
     res.setHeader('Cache-Control', 'no-store');
     res.end(TEST_PAGE);
   });
-  const origin = await listen(server);
+  const origin = await listen(server, hostname);
   return { origin, requests, close: () => close(server) };
 }
 
@@ -120,6 +127,8 @@ export interface BrowserStack {
   app: TestApp;
   /** The platform frontend (in ALLOWED_ORIGINS). */
   frontend: PageServer;
+  /** Another platform app, also in ALLOWED_ORIGINS, that did not start the sessions under test. */
+  otherApp: PageServer;
   /** Another origin, never allowed. */
   stranger: PageServer;
   /** Bearer for a platform user, as the frontend would hold it. */
@@ -130,19 +139,21 @@ export interface BrowserStack {
 }
 
 /**
- * Four origins on loopback: the BFF (PUBLIC_URL = its real address), the sandbox UCW (auth on),
- * the frontend (allowed) and a stranger. Loopback ports differ, hosts do not, so all four are
- * same-site: the UCW widget cookie (SameSite=Strict) survives framing, as it does in a same-site
- * deployment, and `presentation: "auto"` picks the iframe.
+ * Origins on loopback: the BFF (PUBLIC_URL = its real address), the sandbox UCW (auth on,
+ * always `127.0.0.1`), the frontend and another app (both allowed), and a stranger. By default
+ * ports differ and hosts do not, so all are same-site: the UCW widget cookie (SameSite=Strict)
+ * survives framing, as in a same-site deployment, and `presentation: "auto"` picks the iframe.
+ * `siteHost: 'localhost'` puts the BFF and the page origins on another site than the UCW.
  */
-export async function startBrowserStack(options: { version: 1 | 2; env?: Record<string, string> }): Promise<BrowserStack> {
-  const frontend = await startPageServer();
-  const stranger = await startPageServer();
+export async function startBrowserStack(options: { version: 1 | 2; siteHost?: string; env?: Record<string, string> }): Promise<BrowserStack> {
+  const frontend = await startPageServer(options.siteHost);
+  const otherApp = await startPageServer(options.siteHost);
+  const stranger = await startPageServer(options.siteHost);
   const server = createServer();
-  const bffUrl = await listen(server);
+  const bffUrl = await listen(server, options.siteHost);
   const app = await buildTestApp({
     sandbox: { version: options.version },
-    env: { PUBLIC_URL: bffUrl, ALLOWED_ORIGINS: frontend.origin, ...options.env },
+    env: { PUBLIC_URL: bffUrl, ALLOWED_ORIGINS: `${frontend.origin},${otherApp.origin}`, ...options.env },
   });
   server.on('request', app.app);
 
@@ -150,6 +161,7 @@ export async function startBrowserStack(options: { version: 1 | 2; env?: Record<
     bffUrl,
     app,
     frontend,
+    otherApp,
     stranger,
     token: (userId) => userToken(userId),
     api: async (userId, path, init = {}) => {
@@ -164,6 +176,7 @@ export async function startBrowserStack(options: { version: 1 | 2; env?: Record<
       await close(server);
       await app.close();
       await frontend.close();
+      await otherApp.close();
       await stranger.close();
     },
   };
@@ -173,6 +186,25 @@ export async function startBrowserStack(options: { version: 1 | 2; env?: Record<
 export function hostFrames(page: Page): { host: FrameLocator; widget: FrameLocator } {
   const host = page.frameLocator('#host');
   return { host, widget: host.frameLocator('#widget') };
+}
+
+/** The host page's Frame (for evaluate) once it has loaded inside `page`. */
+export async function hostFrame(page: Page, bffUrl: string): Promise<Frame> {
+  await page.frameLocator('#host').getByTestId('host-status').waitFor({ state: 'attached' });
+  const frame = page.frames().find((f) => f.url().startsWith(`${bffUrl}/connect/`));
+  if (!frame) throw new Error('the host page frame is not there');
+  return frame;
+}
+
+/** Event types the BFF recorded for a session, in order. */
+export async function recordedEventTypes(stack: BrowserStack, sessionId: string): Promise<string[]> {
+  const rows = await stack.app.database.db
+    .selectFrom('connection_events')
+    .select(['type'])
+    .where('session_id', '=', sessionId)
+    .orderBy('seq')
+    .execute();
+  return rows.map((row) => row.type);
 }
 
 /** Clicks through the simulated widget: an institution (unless preselected), then Connect. */

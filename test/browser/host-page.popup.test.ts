@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import {
+  browserSkipReason,
+  connectInWidget,
+  hostFrames,
+  launchBrowser,
+  received,
+  recordedEventTypes,
+  startBrowserStack,
+  waitForMessage,
+  type BrowserStack,
+} from '../helpers/browser.js';
+
+const skip = browserSkipReason();
+
+describe.skipIf(skip)('browser: popup presentation (popup blocking on)', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  describe.each([1, 2] as const)('UCW v%s, auth on', (version) => {
+    let stack: BrowserStack;
+    let context: BrowserContext;
+    const user = `browser-popup-v${version}`;
+
+    beforeAll(async () => {
+      stack = await startBrowserStack({ version });
+      context = await browser.newContext();
+    });
+    afterAll(async () => {
+      await context?.close();
+      await stack?.close();
+    });
+
+    async function openFrontend(): Promise<Page> {
+      const page = await context.newPage();
+      await page.goto(`${stack.frontend.origin}/app`);
+      return page;
+    }
+
+    it.sequential('popups need a user gesture in this browser (the honest setting for the next tests)', async () => {
+      const page = await context.newPage();
+      await page.goto(`${stack.frontend.origin}/app?autoopen`);
+      expect(await page.evaluate(() => (window as any).autoOpened)).toBe('blocked');
+      await page.close();
+    });
+
+    it.sequential('framed host page: the button opens the widget in a popup, and the frontend receives memberConnected', async () => {
+      const page = await openFrontend();
+      const session = await page.evaluate(
+        ([bff, token]) => (window as any).connect(bff, token, { jobTypes: ['transactions'], presentation: 'popup' }),
+        [stack.bffUrl, await stack.token(user)] as const,
+      );
+      const { host } = hostFrames(page);
+      await expect.poll(() => host.getByTestId('host-status').getAttribute('data-state')).toBe('ready');
+
+      const [popup] = await Promise.all([context.waitForEvent('page'), host.getByTestId('open-widget').click()]);
+      await popup.waitForURL((url) => url.pathname === '/widget');
+      await connectInWidget(popup, 'sandbox-bank', 'connected');
+      const message = await waitForMessage(page, 'connect/memberConnected');
+
+      expect(message.origin).toBe(stack.bffUrl);
+      expect(message.data).toEqual({
+        type: 'connect/memberConnected',
+        metadata: { sessionId: session.sessionId, connectionId: expect.stringMatching(/^conn_/), aggregator: 'sophtron', institutionId: 'sandbox-bank', status: 'connected' },
+      });
+      expect(JSON.stringify(await received(page))).not.toMatch(/MBR-|USR-|member_guid|aggregatorUserId/);
+      await expect.poll(() => host.getByTestId('host-status').getAttribute('data-state')).toBe('connected');
+      const list = await stack.api(user, '/connections');
+      expect(list.body.connections).toEqual([expect.objectContaining({ id: message.data.metadata!.connectionId, status: 'connected' })]);
+      await popup.close();
+      await page.close();
+    });
+
+    it.sequential('a page of another origin in the widget popup cannot post events; closing and reopening mints a fresh widget', async () => {
+      const page = await openFrontend();
+      const forgingUser = `${user}-forged`;
+      const session = await page.evaluate(
+        ([bff, token]) => (window as any).connect(bff, token, { jobTypes: ['transactions'], presentation: 'popup' }),
+        [stack.bffUrl, await stack.token(forgingUser)] as const,
+      );
+      const { host } = hostFrames(page);
+      const [popup] = await Promise.all([context.waitForEvent('page'), host.getByTestId('open-widget').click()]);
+      await popup.locator('[data-testid="widget-status"][data-state="search"]').waitFor();
+
+      // The popup wanders off to another origin (as an OAuth step might) and that page forges events.
+      await popup.goto(`${stack.stranger.origin}/oauth`);
+      await popup.evaluate(() => {
+        const forged = [
+          { type: 'connect/memberConnected', metadata: { aggregator: 'sophtron', member_guid: 'MBR-345' } },
+          { type: 'connect/memberConnected', metadata: { aggregator: 'sophtron', connectionId: 'MBR-forged', aggregatorUserId: 'USR-forged' } },
+        ];
+        for (const event of forged) window.opener.postMessage(event, '*');
+      });
+      await page.waitForTimeout(600);
+      expect(await recordedEventTypes(stack, session.sessionId)).not.toContain('connect/memberConnected');
+      expect((await stack.api(forgingUser, '/connections')).body).toEqual({ connections: [] });
+
+      await popup.close();
+      await expect.poll(() => host.getByTestId('host-status').getAttribute('data-state')).toBe('closed');
+      const [again] = await Promise.all([context.waitForEvent('page'), host.getByTestId('open-widget').click()]);
+      await connectInWidget(again, 'sandbox-bank', 'connected');
+      await waitForMessage(page, 'connect/memberConnected');
+      expect((await stack.api(forgingUser, '/connections')).body.connections).toEqual([expect.objectContaining({ status: 'connected' })]);
+      await again.close();
+      await page.close();
+    });
+
+    it.sequential('host page opened as a popup by the frontend: events reach the frontend through window.opener', async () => {
+      const page = await openFrontend();
+      const created = await stack.api(user, '/connect-url', {
+        method: 'POST',
+        body: JSON.stringify({ jobTypes: ['transactions'], presentation: 'popup', institutionId: 'mx-bank', targetOrigin: stack.frontend.origin }),
+      });
+      expect(created.status).toBe(201);
+      await page.evaluate((url) => ((window as any).pendingUrl = url), created.body.url as string);
+
+      const [hostPage] = await Promise.all([context.waitForEvent('page'), page.click('#open')]);
+      await hostPage.getByTestId('open-widget').waitFor();
+      const [widget] = await Promise.all([context.waitForEvent('page'), hostPage.getByTestId('open-widget').click()]);
+      await connectInWidget(widget, undefined, 'connected');
+      const message = await waitForMessage(page, 'connect/memberConnected');
+
+      expect(message.data.metadata).toMatchObject({ sessionId: created.body.sessionId, aggregator: 'mx', institutionId: 'mx-bank', status: 'connected' });
+      expect(await hostPage.getByTestId('host-status').textContent()).toBe('Connected. You can close this window.');
+      await widget.close();
+      await hostPage.close();
+      await page.close();
+    });
+  });
+});
