@@ -12,6 +12,8 @@ import { rateLimit } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { httpMetrics } from './observability/metrics.js';
 import { hostPageRoutes } from './web/host-page.routes.js';
+import { sdkRoutes } from './sdk/sdk.routes.js';
+import { demoRoutes } from './demo/demo.routes.js';
 import { connectionRoutes } from './connections/connections.routes.js';
 import { relayRoutes } from './events/relay.routes.js';
 import { webhookRoutes } from './webhooks/webhook.routes.js';
@@ -96,6 +98,8 @@ export function createApp(deps: Dependencies): Express {
         key: (req) => (req.user ? `user:${req.user.id}` : undefined),
       }),
       bodyLimitBytes: config.bodyLimitBytes,
+      stream: { db: deps.database.db, notifier: deps.notifier, verificationEnabled: config.ucw.dataEndpoints, heartbeatMs: 15_000 },
+      streams: deps.streams,
     }),
   );
 
@@ -143,6 +147,9 @@ export function createApp(deps: Dependencies): Express {
       logger,
     }),
   );
+
+  app.use(sdkRoutes({ publicUrl: config.publicUrl }));
+  app.use(demoRoutes({ publicUrl: config.publicUrl, enabled: config.env !== 'production' && deps.devLogin !== undefined }));
 
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

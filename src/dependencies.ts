@@ -11,6 +11,14 @@ import { createConnectSessionService, type ConnectSessionService } from './conne
 import { createUcwUserId } from './connect-sessions/ucw-user-id.js';
 import type { ConnectionChangeHook } from './events/connection-change.js';
 import { createEventService, type EventService } from './events/event.service.js';
+import { connectionChangeEffects } from './events/change-effects.js';
+import { StreamRegistry } from './connect-sessions/session-stream.js';
+import { verificationHandler } from './connections/verification.js';
+import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs/job-runner.js';
+import type { PollingLoop } from './jobs/polling-loop.js';
+import { createMaintenance } from './maintenance.js';
+import { createSessionNotifier, type SessionNotifier } from './notify/session-notifier.js';
+import { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox/outbox-dispatcher.js';
 import { createSecretBox, type SecretBox } from './connections/secret-box.js';
 import { createCredentialProvider, createUcwClient, type UcwClient } from './ucw/index.js';
 
@@ -31,6 +39,12 @@ export interface Dependencies {
   connectSessions: ConnectSessionService;
   events: EventService;
   onConnectionChange: ConnectionChangeHook;
+  notifier: SessionNotifier;
+  streams: StreamRegistry;
+  /** Background loops: started by main.ts (tests drive them with runOnce). */
+  jobs: JobRunner;
+  outbox: OutboxDispatcher | undefined;
+  maintenance: PollingLoop;
   /** Releases what the dependencies hold (pools, timers), database last. */
   close(): Promise<void>;
 }
@@ -41,6 +55,9 @@ export interface DependencyOverrides {
   defaultMetrics?: boolean;
   /** Tests pass an undici MockAgent here to shape UCW faults. */
   ucwDispatcher?: Dispatcher;
+  /** Tests shorten the background loops' delays. */
+  outboxOptions?: Partial<OutboxDispatcherOptions>;
+  jobOptions?: Partial<JobRunnerOptions>;
 }
 
 export async function buildDependencies(config: Config, logger: Logger, overrides: DependencyOverrides = {}): Promise<Dependencies> {
@@ -74,16 +91,26 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const ucwUserId = createUcwUserId(config.ucw.userIdMode, config.ucw.userIdSecret);
   const connectSessions = createConnectSessionService({ db: database.db, ucw, secretBox, clock, ucwUserId, sessionSecrets, config });
   const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
-  const onConnectionChange: ConnectionChangeHook = async () => undefined;
-  const events = createEventService({
-    db: database.db,
-    secretBox,
+  const notifier = createSessionNotifier(database, logger);
+  await notifier.ready();
+  const publish = (sessionId: string) => notifier.publish(sessionId);
+  const onConnectionChange = connectionChangeEffects({
+    platformWebhook: config.platformWebhook !== undefined,
+    verification: config.ucw.dataEndpoints,
     clock,
-    logger,
-    metrics,
-    onChange: onConnectionChange,
-    publish: async () => undefined,
   });
+  const events = createEventService({ db: database.db, secretBox, clock, logger, metrics, onChange: onConnectionChange, publish });
+  const jobs = createJobRunner({
+    database,
+    logger,
+    clock,
+    handlers: { verify_connection: verificationHandler({ db: database.db, ucw, secretBox, ucwUserId, clock, logger, events, publish }) },
+    ...overrides.jobOptions,
+  });
+  const outbox = config.platformWebhook
+    ? createOutboxDispatcher({ database, url: config.platformWebhook.url, secret: config.platformWebhook.secret, logger, metrics, clock, ...overrides.outboxOptions })
+    : undefined;
+  const maintenance = createMaintenance({ database, logger, clock, webhookIdRetentionHours: config.webhooks.idRetentionHours });
 
   const readinessChecks: DependencyCheck[] = [
     {
@@ -118,7 +145,14 @@ export async function buildDependencies(config: Config, logger: Logger, override
     connectSessions,
     events,
     onConnectionChange,
+    notifier,
+    streams: new StreamRegistry(),
+    jobs,
+    outbox,
+    maintenance,
     close: async () => {
+      await Promise.all([jobs.stop(), outbox?.stop(), maintenance.stop()]);
+      await notifier.close();
       await ucw.close();
       // A database handed in by the caller (tests) is the caller's to close.
       if (!overrides.database) await database.close();

@@ -34,6 +34,10 @@ async function main(): Promise<void> {
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
 
+  deps.maintenance.start();
+  deps.jobs.start();
+  deps.outbox?.start();
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -44,10 +48,12 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 25_000);
     forced.unref();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // SSE streams never finish by themselves: end them so server.close can complete.
+    deps.streams.closeAll();
+    await closed;
+    // deps.close stops the job runner and the outbox dispatcher after their in-flight work.
     await deps.close();
     await sandbox?.close();
     logger.info('shutdown complete');

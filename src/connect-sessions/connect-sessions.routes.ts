@@ -11,6 +11,7 @@ import { findOwnedConnectSession } from './connect-session.repository.js';
 import type { ConnectSessionService } from './connect-session.service.js';
 import { toConnectSessionView } from './connect-session.view.js';
 import { connectUrlBody } from './connect-url.schemas.js';
+import { streamSession, type SessionStreamDeps, type StreamRegistry } from './session-stream.js';
 
 export interface ConnectSessionRoutesDeps {
   db: Kysely<Database>;
@@ -18,6 +19,8 @@ export interface ConnectSessionRoutesDeps {
   authenticated: RequestHandler;
   connectUrlRateLimit: RequestHandler;
   bodyLimitBytes: number;
+  stream: SessionStreamDeps;
+  streams: StreamRegistry;
 }
 
 const USER_ID_FROM_AUTH = 'userId is not accepted: the user comes from authentication.';
@@ -42,6 +45,13 @@ export function connectSessionRoutes(deps: ConnectSessionRoutesDeps): Router {
     const session = await deps.service.expireIfDue(found);
     const connection = session.connection_id ? await findOwnedConnection(deps.db, req.user!.id, session.connection_id) : undefined;
     res.setHeader('Cache-Control', 'no-store').json(toConnectSessionView(session, connection ? toConnection(connection) : null));
+  });
+
+  router.get('/connect-sessions/:id/stream', deps.authenticated, async (req, res) => {
+    const id = String(req.params.id);
+    const found = looksLikeId('cs', id) ? await findOwnedConnectSession(deps.db, req.user!.id, id) : undefined;
+    if (!found) throw new AppError('not_found', 'No such connect session.');
+    streamSession(deps.stream, deps.streams, await deps.service.expireIfDue(found), req, res);
   });
 
   return router;

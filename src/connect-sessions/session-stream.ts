@@ -1,0 +1,101 @@
+import type { Request, Response } from 'express';
+import type { Kysely } from 'kysely';
+import type { Database, ConnectSessionRow } from '../db/schema.js';
+import { listSessionChanges } from '../events/event-log.repository.js';
+import type { SessionNotifier } from '../notify/session-notifier.js';
+
+export interface SessionStreamDeps {
+  db: Kysely<Database>;
+  notifier: SessionNotifier;
+  /** With verification on, `connected` is not the end: `dataReady` (or a failed verification) is. */
+  verificationEnabled: boolean;
+  heartbeatMs: number;
+}
+
+/** Open streams, so shutdown can end them instead of waiting for clients to leave. */
+export class StreamRegistry {
+  readonly #open = new Set<() => void>();
+  add(close: () => void): () => void {
+    this.#open.add(close);
+    return () => this.#open.delete(close);
+  }
+  closeAll(): void {
+    for (const close of [...this.#open]) close();
+  }
+  get size(): number {
+    return this.#open.size;
+  }
+}
+
+const TERMINAL_SESSION = new Set(['failed', 'expired']);
+
+function isFinal(type: string, data: Record<string, unknown>, verificationEnabled: boolean): boolean {
+  if (type === 'failed' || type === 'verificationFailed' || type === 'dataReady') return true;
+  if (type === 'status' && TERMINAL_SESSION.has(String(data.status))) return true;
+  return !verificationEnabled && type === 'connected';
+}
+
+const lastEventId = (req: Request): number => {
+  const given = req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
+  return given && /^\d{1,15}$/.test(given) ? Number(given) : 0;
+};
+
+/**
+ * Server-Sent Events of one session's state changes (`status`, `connected`, `verified`,
+ * `dataReady`, `failed`, `verificationFailed`), replayed from the event log after
+ * `Last-Event-ID`, so a reconnecting browser misses nothing. Every signal and every heartbeat
+ * re-reads the log: a lost notification only delays an event, never drops it.
+ */
+export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry, session: ConnectSessionRow, req: Request, res: Response): void {
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-store',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  let seq = lastEventId(req);
+  let closed = false;
+  let reading = Promise.resolve();
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    unsubscribe();
+    unregister();
+    res.end();
+  };
+
+  const pump = () => {
+    reading = reading.then(async () => {
+      if (closed) return;
+      const changes = await listSessionChanges(deps.db, session.id, seq);
+      for (const change of changes) {
+        const data = JSON.parse(change.metadata) as Record<string, unknown>;
+        res.write(`id: ${change.seq}\nevent: ${change.type}\ndata: ${JSON.stringify({ sessionId: session.id, ...data })}\n\n`);
+        seq = change.seq;
+        if (isFinal(change.type, data, deps.verificationEnabled)) {
+          close();
+          return;
+        }
+      }
+    }).catch(() => close());
+  };
+
+  // A fresh subscriber first learns where the session stands.
+  if (seq === 0) res.write(`event: snapshot\ndata: ${JSON.stringify({ sessionId: session.id, status: session.status })}\n\n`);
+  const unsubscribe = deps.notifier.subscribe(session.id, pump);
+  const unregister = registry.add(close);
+  const heartbeat = setInterval(() => {
+    res.write(': heartbeat\n\n');
+    pump();
+  }, deps.heartbeatMs);
+  heartbeat.unref();
+  req.on('close', close);
+  if (TERMINAL_SESSION.has(session.status) && seq === 0) {
+    pump();
+    reading = reading.then(close);
+    return;
+  }
+  pump();
+}

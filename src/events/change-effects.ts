@@ -1,0 +1,38 @@
+import { toConnection } from '../connections/connection.view.js';
+import { enqueueOutbox } from '../outbox/outbox.repository.js';
+import { enqueueJob } from '../jobs/job.repository.js';
+import type { ConnectionChangeHook } from './connection-change.js';
+
+/** How long the BFF keeps trying to read a new connection's accounts before giving up. */
+export const VERIFICATION_DEADLINE_MS = 15 * 60_000;
+
+/**
+ * What follows a connection change, written in the same transaction as the change:
+ * the platform webhook (outbox) and, for a fresh aggregation, the server-side verification job.
+ */
+export function connectionChangeEffects(options: { platformWebhook: boolean; verification: boolean; clock: () => Date }): ConnectionChangeHook {
+  return async (trx, change) => {
+    const now = options.clock();
+    if (options.platformWebhook) {
+      await enqueueOutbox(
+        trx,
+        {
+          type: `connection.${change.kind}`,
+          data: {
+            userId: change.userId,
+            ...(change.sessionId ? { sessionId: change.sessionId } : {}),
+            connection: toConnection(change.connection),
+          },
+        },
+        now,
+      );
+    }
+    if (options.verification && (change.kind === 'connected' || change.kind === 'refreshed')) {
+      await enqueueJob(
+        trx,
+        { kind: 'verify_connection', subjectId: change.connection.id, runAt: now, deadlineAt: new Date(now.getTime() + VERIFICATION_DEADLINE_MS) },
+        now,
+      );
+    }
+  };
+}
