@@ -133,4 +133,45 @@ describe.skipIf(skip)('browser: popup presentation (popup blocking on)', () => {
       await page.close();
     });
   });
+  describe('UCW cross-site to the BFF and the frontend (localhost vs 127.0.0.1), v2, auth on', () => {
+    let stack: BrowserStack;
+    let context: BrowserContext;
+    const user = 'browser-popup-cross-site';
+
+    beforeAll(async () => {
+      stack = await startBrowserStack({ version: 2, siteHost: 'localhost' });
+      context = await browser.newContext();
+    });
+    afterAll(async () => {
+      await context?.close();
+      await stack?.close();
+    });
+
+    async function connect(page: Page, body: Record<string, unknown>): Promise<{ sessionId: string }> {
+      await page.goto(`${stack.frontend.origin}/app`);
+      return page.evaluate(
+        ([bff, token, request]) => (window as any).connect(bff, token, request),
+        [stack.bffUrl, await stack.token(user), { jobTypes: ['transactions'], ...body }] as const,
+      );
+    }
+
+    it.sequential('a framed widget loses its SameSite=Strict cookie and fails, as the real UCW does (why "auto" avoids it)', async () => {
+      const page = await context.newPage();
+      await connect(page, { presentation: 'iframe' });
+      await hostFrames(page).widget.locator('[data-testid="widget-status"][data-state="error"]').waitFor();
+      await page.close();
+    });
+
+    it.sequential('presentation "auto" picks the popup, and the popup connects', async () => {
+      const page = await context.newPage();
+      const session = await connect(page, {});
+      const { host } = hostFrames(page);
+      const [popup] = await Promise.all([context.waitForEvent('page'), host.getByTestId('open-widget').click()]);
+      await connectInWidget(popup, 'sandbox-bank', 'connected');
+      const message = await waitForMessage(page, 'connect/memberConnected');
+      expect(message.data.metadata).toMatchObject({ sessionId: session.sessionId, connectionId: expect.stringMatching(/^conn_/), status: 'connected' });
+      await popup.close();
+      await page.close();
+    });
+  });
 });
