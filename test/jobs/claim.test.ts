@@ -25,7 +25,10 @@ function job(id: string, overrides: Record<string, unknown> = {}) {
 
 describe.each(testDialects)('claiming due work on %s', (dialect) => {
   let database: TestDatabase;
-  afterEach(() => database?.destroy());
+  afterEach(async () => {
+    await database?.destroy();
+    database = undefined as never;
+  });
 
   it('when rows are due, not yet due, finished or leased, then only the due unleased pending ones are claimed, oldest first', async () => {
     database = await createTestDatabase(dialect);

@@ -35,6 +35,8 @@ describe.each(testDialects)('job runner on %s', (dialect) => {
   afterEach(async () => {
     for (const runner of runners.splice(0)) await runner.stop();
     await database?.destroy();
+    // Cleared so a failed set-up in the next test does not destroy this database twice.
+    database = undefined as never;
   });
 
   async function setUp() {
