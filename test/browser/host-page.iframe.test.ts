@@ -6,6 +6,7 @@ import {
   hostFrames,
   launchBrowser,
   received,
+  recordedEventTypes,
   startBrowserStack,
   waitForMessage,
   type BrowserStack,
@@ -35,7 +36,7 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
     const user = `browser-iframe-v${version}`;
 
     beforeAll(async () => {
-      stack = await startBrowserStack({ version });
+      stack = await startBrowserStack({ version, redirectPath: '/done' });
       context = await browser.newContext();
     });
     afterAll(async () => {
@@ -135,5 +136,50 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
       expect(['needs_attention', 'error']).toContain(connection.status);
       await page.close();
     });
-  });
+      it.sequential('when the relay answers 503 and drops the connection, the page retries until acknowledged, in order', async () => {
+      let failures = 0;
+      const route = '**/connect/*/events?*';
+      await context.route(route, async (intercepted) => {
+        if (failures < 3) {
+          failures++;
+          await (failures === 2 ? intercepted.abort('connectionreset') : intercepted.fulfill({ status: 503, body: 'unavailable' }));
+          return;
+        }
+        await intercepted.continue();
+      });
+      try {
+        page = await openFrontend();
+        const session = await connect({});
+        await connectInWidget(hostFrames(page).widget, 'sandbox-bank', 'connected');
+        await waitForMessage(page, 'connect/memberConnected', 20_000);
+
+        expect(failures).toBe(3);
+        const types = await recordedEventTypes(stack, session.sessionId);
+        const order = ['connect/loaded', 'connect/selectedInstitution', 'connect/memberStatusUpdate', 'connect/memberConnected'].map((type) => types.indexOf(type));
+        expect(order.every((index) => index >= 0)).toBe(true);
+        expect([...order].sort((a, b) => a - b)).toEqual(order);
+      } finally {
+        await context.unroute(route);
+        await page.close();
+      }
+    });
+
+    it.sequential('a top-level host page (a webview) returns to the allow-listed redirect URI with the session id and outcome', async () => {
+      const created = await stack.api(user, '/connect-url', {
+        method: 'POST',
+        body: JSON.stringify({ jobTypes: ['transactions'], targetOrigin: stack.frontend.origin, redirectUri: `${stack.frontend.origin}/done` }),
+      });
+      expect(created.status).toBe(201);
+      page = await context.newPage();
+      await page.goto(created.body.url);
+
+      await connectInWidget(page.frameLocator('#widget'), 'sandbox-bank', 'connected');
+      await page.waitForURL((url) => url.pathname === '/done');
+
+      const landed = new URL(page.url());
+      expect(landed.origin).toBe(stack.frontend.origin);
+      expect(Object.fromEntries(landed.searchParams)).toEqual({ sessionId: created.body.sessionId, status: 'connected' });
+      await page.close();
+    });
+});
 });

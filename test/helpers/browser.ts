@@ -145,7 +145,13 @@ export interface BrowserStack {
  * survives framing, as in a same-site deployment, and `presentation: "auto"` picks the iframe.
  * `siteHost: 'localhost'` puts the BFF and the page origins on another site than the UCW.
  */
-export async function startBrowserStack(options: { version: 1 | 2; siteHost?: string; env?: Record<string, string> }): Promise<BrowserStack> {
+export async function startBrowserStack(options: {
+  version: 1 | 2;
+  siteHost?: string;
+  /** A path on the frontend origin to allow as a redirect URI (ALLOWED_REDIRECT_URIS). */
+  redirectPath?: string;
+  env?: Record<string, string>;
+}): Promise<BrowserStack> {
   const frontend = await startPageServer(options.siteHost);
   const otherApp = await startPageServer(options.siteHost);
   const stranger = await startPageServer(options.siteHost);
@@ -153,7 +159,12 @@ export async function startBrowserStack(options: { version: 1 | 2; siteHost?: st
   const bffUrl = await listen(server, options.siteHost);
   const app = await buildTestApp({
     sandbox: { version: options.version },
-    env: { PUBLIC_URL: bffUrl, ALLOWED_ORIGINS: `${frontend.origin},${otherApp.origin}`, ...options.env },
+    env: {
+      PUBLIC_URL: bffUrl,
+      ALLOWED_ORIGINS: `${frontend.origin},${otherApp.origin}`,
+      ...(options.redirectPath ? { ALLOWED_REDIRECT_URIS: `${frontend.origin}${options.redirectPath}` } : {}),
+      ...options.env,
+    },
   });
   server.on('request', app.app);
 

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { startSandboxUcw, type SandboxUcw } from '../../src/sandbox/sandbox-ucw.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { buildDependencies, type Dependencies } from '../../src/dependencies.js';
+import { buildDependencies, type Dependencies, type DependencyOverrides } from '../../src/dependencies.js';
 import type { Dialect } from '../../src/db/database.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './jwt.js';
@@ -48,6 +48,8 @@ export interface TestAppOptions {
   /** Start the sandbox UCW on a real loopback port and point the app at it (auth on, static bearer). */
   sandbox?: { version: 1 | 2; auth?: boolean; eventGeneration?: 1 | 2; frameAncestors?: readonly string[] };
   ucwDispatcher?: Dispatcher;
+  jobOptions?: DependencyOverrides['jobOptions'];
+  outboxOptions?: DependencyOverrides['outboxOptions'];
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -74,6 +76,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     database,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.ucwDispatcher ? { ucwDispatcher: options.ucwDispatcher } : {}),
+    ...(options.jobOptions ? { jobOptions: options.jobOptions } : {}),
+    ...(options.outboxOptions ? { outboxOptions: options.outboxOptions } : {}),
   });
   const app = createApp(deps);
   return {

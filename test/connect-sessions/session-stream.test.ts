@@ -1,0 +1,104 @@
+import type { Express } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { buildDependencies } from '../../src/dependencies.js';
+import { loadConfig } from '../../src/config.js';
+import { createTestDatabase, testDialects } from '../helpers/databases.js';
+import { bearer, createConnectUrl, relay, v1Connected } from '../helpers/flows.js';
+import { captureLogs } from '../helpers/logs.js';
+import { openSse } from '../helpers/sse.js';
+import { buildTestApp, testEnv, type TestApp } from '../helpers/test-app.js';
+
+const listen = async (app: Express) => {
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+};
+
+describe.each(testDialects)('GET /connect-sessions/:id/stream on %s', (dialect) => {
+  let t: TestApp;
+  let base: string;
+  let server: Server;
+  beforeAll(async () => {
+    t = await buildTestApp({ dialect });
+    ({ server, url: base } = await listen(t.app));
+  });
+  afterAll(async () => {
+    t.deps.streams.closeAll();
+    await new Promise((resolve) => server.close(resolve));
+    await t.close();
+  });
+
+  it('when the session progresses, then the stream sends each change in order and ends at the terminal one', async () => {
+    const created = await createConnectUrl(t.app, 'sse-user', { jobTypes: ['transactions'] });
+    const stream = await openSse(`${base}/connect-sessions/${created.body.sessionId}/stream`, { Authorization: await bearer('sse-user') });
+    expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    await stream.until((events) => events.length >= 1);
+    await relay(t.app, created.body.url, { type: 'connect/loaded', metadata: { initial_step: 'search' } });
+    await relay(t.app, created.body.url, v1Connected('MBR-sse'));
+    await stream.finished();
+    expect(stream.events.map((e) => e.event)).toEqual(['snapshot', 'status', 'status', 'connected']);
+    expect(stream.events.map((e) => e.data.status ?? null)).toEqual(['created', 'opened', 'connected', null]);
+    expect(stream.events[3]!.data.connection).toMatchObject({ status: 'connected', aggregator: 'sophtron' });
+    expect(JSON.stringify(stream.events)).not.toContain('MBR-sse');
+    const ids = stream.events.slice(1).map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  });
+
+  it('when a client reconnects with Last-Event-ID, then it gets only what it missed', async () => {
+    const created = await createConnectUrl(t.app, 'resume-user', { jobTypes: ['transactions'] });
+    await relay(t.app, created.body.url, { type: 'connect/loaded', metadata: {} });
+    await relay(t.app, created.body.url, v1Connected('MBR-resume'));
+    const auth = { Authorization: await bearer('resume-user') };
+    const first = await openSse(`${base}/connect-sessions/${created.body.sessionId}/stream`, auth);
+    await first.finished();
+    const statusOpened = first.events.find((e) => e.event === 'status' && e.data.status === 'opened')!;
+    const resumed = await openSse(`${base}/connect-sessions/${created.body.sessionId}/stream`, { ...auth, 'Last-Event-ID': statusOpened.id! });
+    await resumed.finished();
+    expect(resumed.events.map((e) => [e.event, e.data.status ?? null])).toEqual([
+      ['status', 'connected'],
+      ['connected', null],
+    ]);
+  });
+
+  it("when another user asks for the stream, then 404", async () => {
+    const created = await createConnectUrl(t.app, 'private-user', { jobTypes: ['transactions'] });
+    const res = await fetch(`${base}/connect-sessions/${created.body.sessionId}/stream`, { headers: { Authorization: await bearer('nosy-user') } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe.runIf(testDialects.includes('postgres'))('SSE across two BFF instances on one PostgreSQL', () => {
+  it('when an event is ingested on instance A, then a stream held open on instance B receives it', async () => {
+    const database = await createTestDatabase('postgres');
+    const config = loadConfig(testEnv());
+    const instances = await Promise.all(
+      [0, 1].map(async () => {
+        const deps = await buildDependencies(config, captureLogs().logger, { database: { ...database, close: async () => undefined } });
+        const app = createApp(deps);
+        const { server, url } = await listen(app);
+        return { deps, app, server, url };
+      }),
+    );
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    try {
+      const created = await createConnectUrl(a.app, 'multi-user', { jobTypes: ['transactions'] });
+      const stream = await openSse(`${b.url}/connect-sessions/${created.body.sessionId}/stream`, { Authorization: await bearer('multi-user') });
+      await stream.until((events) => events.some((e) => e.event === 'snapshot'));
+      await relay(a.app, created.body.url, v1Connected('MBR-multi'));
+      await stream.until((events) => events.some((e) => e.event === 'connected'), 5_000);
+      expect(stream.events.map((e) => e.event)).toEqual(['snapshot', 'status', 'connected']);
+    } finally {
+      for (const instance of instances) {
+        instance.deps.streams.closeAll();
+        await new Promise((resolve) => instance.server.close(resolve));
+        await instance.deps.close();
+      }
+      await database.destroy();
+    }
+  });
+});

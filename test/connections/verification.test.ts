@@ -1,0 +1,63 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDialects } from '../helpers/databases.js';
+import { bearer, createConnectUrl, relay } from '../helpers/flows.js';
+import { buildTestApp, type TestApp } from '../helpers/test-app.js';
+
+describe.each(testDialects)('server-side verification on %s', (dialect) => {
+  let t: TestApp;
+  let now = new Date('2026-11-26T06:00:00.000Z');
+  beforeAll(async () => {
+    t = await buildTestApp({
+      dialect,
+      clock: () => now,
+      sandbox: { version: 2 },
+      env: { UCW_DATA_ENDPOINTS: 'true', PLATFORM_WEBHOOK_URL: 'http://127.0.0.1:9/hooks', PLATFORM_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      jobOptions: { baseDelayMs: 1000, maxDelayMs: 1000, random: () => 1 },
+    });
+  });
+  afterAll(() => t.close());
+
+  const outboxTypes = async () => (await t.database.db.selectFrom('outbox').select('type').orderBy('created_at').orderBy('type').execute()).map((r) => r.type);
+
+  it('when a relayed connection is confirmed by the UCW data endpoints, then it becomes verified and dataReady', async () => {
+    const member = t.sandbox!.members.create({ userId: 'verified-user' });
+    const host = await createConnectUrl(t.app, 'verified-user', { jobTypes: ['transactions'] });
+    const relayed = await relay(t.app, host.body.url, {
+      type: 'connect/memberConnected',
+      metadata: { aggregator: member.aggregator, connectionId: member.connectionId, ucpInstitutionId: member.institutionId },
+    });
+    const id = relayed.body.forward.metadata.connectionId as string;
+    const before = await request(t.app).get(`/connections/${id}`).set('Authorization', await bearer('verified-user'));
+    expect([before.body.verified, before.body.dataReady]).toEqual([false, false]);
+
+    expect(await t.deps.jobs.runOnce()).toBe(1);
+    const after = await request(t.app).get(`/connections/${id}`).set('Authorization', await bearer('verified-user'));
+    expect(after.body).toMatchObject({ status: 'connected', verified: true, dataReady: true });
+    const job = await t.database.db.selectFrom('jobs').selectAll().where('subject_id', '=', id).executeTakeFirstOrThrow();
+    expect(job.status).toBe('done');
+    expect(await outboxTypes()).toEqual(['connection.connected', 'connection.data_ready', 'connection.verified']);
+  });
+
+  it('when the UCW never confirms the connection (a forged relay), then after the deadline it needs attention', async () => {
+    await t.database.db.deleteFrom('outbox').execute();
+    const host = await createConnectUrl(t.app, 'forger', { jobTypes: ['transactions'] });
+    const relayed = await relay(t.app, host.body.url, { type: 'connect/memberConnected', metadata: { aggregator: 'sophtron', connectionId: 'MBR-forged', ucpInstitutionId: 'sandbox-bank' } });
+    const id = relayed.body.forward.metadata.connectionId as string;
+
+    expect(await t.deps.jobs.runOnce()).toBe(1);
+    const job = await t.database.db.selectFrom('jobs').selectAll().where('subject_id', '=', id).executeTakeFirstOrThrow();
+    expect(job).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(job.last_error).toContain('not_found');
+
+    now = new Date(job.deadline_at);
+    expect(await t.deps.jobs.runOnce()).toBe(1);
+    const res = await request(t.app).get(`/connections/${id}`).set('Authorization', await bearer('forger'));
+    expect(res.body).toMatchObject({ status: 'needs_attention', verified: false, dataReady: false });
+    expect((await t.database.db.selectFrom('jobs').select('status').where('subject_id', '=', id).executeTakeFirstOrThrow()).status).toBe('failed');
+    expect(await outboxTypes()).toEqual(['connection.connected', 'connection.needs_attention']);
+    const payload = JSON.parse((await t.database.db.selectFrom('outbox').select('payload').where('type', '=', 'connection.needs_attention').executeTakeFirstOrThrow()).payload);
+    expect(payload).toEqual({ type: 'connection.needs_attention', timestamp: now.toISOString(), data: { userId: 'forger', sessionId: host.body.sessionId, connection: expect.objectContaining({ id, status: 'needs_attention' }) } });
+    expect(JSON.stringify(payload)).not.toContain('MBR-forged');
+  });
+});
