@@ -13,6 +13,7 @@ import { requestId } from './http/request-id.js';
 import { httpMetrics } from './observability/metrics.js';
 import { hostPageRoutes } from './web/host-page.routes.js';
 import { sdkRoutes } from './sdk/sdk.routes.js';
+import { openApiDocument } from './openapi/openapi.js';
 import { demoRoutes } from './demo/demo.routes.js';
 import { connectionRoutes } from './connections/connections.routes.js';
 import { relayRoutes } from './events/relay.routes.js';
@@ -148,6 +149,10 @@ export function createApp(deps: Dependencies): Express {
     }),
   );
 
+  const openApi = openApiDocument(config.publicUrl);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
   app.use(sdkRoutes({ publicUrl: config.publicUrl }));
   app.use(demoRoutes({ publicUrl: config.publicUrl, enabled: config.env !== 'production' && deps.devLogin !== undefined }));
 

@@ -92,7 +92,9 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const connectSessions = createConnectSessionService({ db: database.db, ucw, secretBox, clock, ucwUserId, sessionSecrets, config });
   const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
   const notifier = createSessionNotifier(database, logger);
-  await notifier.ready();
+  // Streams work without cross-instance signals (heartbeats re-read the log), so a slow LISTEN
+  // connection delays start-up a little, never forever.
+  await Promise.race([notifier.ready(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
   const publish = (sessionId: string) => notifier.publish(sessionId);
   const onConnectionChange = connectionChangeEffects({
     platformWebhook: config.platformWebhook !== undefined,

@@ -27,20 +27,32 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   }
   const url = process.env.TEST_DATABASE_URL!;
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const handle = createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, poolSize: 5 });
-  await handle.migrateToLatest();
+  // Kysely's migrator lists the tables of every schema; a schema dropped by a parallel test file
+  // at that moment makes it fail. One advisory lock serialises creating and dropping schemas.
+  const handle = await underSchemaLock(url, async (admin) => {
+    await admin.query(`create schema ${schema}`);
+    const created = createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, poolSize: 5 });
+    await created.migrateToLatest();
+    return created;
+  });
   return {
     ...handle,
     destroy: async () => {
       await handle.close();
-      const cleanup = new pg.Client({ connectionString: url });
-      await cleanup.connect();
-      await cleanup.query(`drop schema ${schema} cascade`);
-      await cleanup.end();
+      await underSchemaLock(url, (admin) => admin.query(`drop schema ${schema} cascade`));
     },
   };
+}
+
+const SCHEMA_LOCK = 727_001;
+
+async function underSchemaLock<T>(url: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query('select pg_advisory_lock($1)', [SCHEMA_LOCK]);
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
 }
