@@ -56,8 +56,8 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
   // Read per request: in sandbox mode the UCW URL is filled in after the simulator starts.
   const ucwOrigin = () => (config.ucw.url ? new URL(config.ucw.url).origin : undefined);
 
-  /** The session behind a valid capability, still open and under its load budget; the load is counted. */
-  async function openSession(req: Request): Promise<{ session: ConnectSessionRow; capability: Capability }> {
+  /** The session behind a valid capability, still open; nothing is counted. */
+  async function authorize(req: Request): Promise<{ session: ConnectSessionRow; capability: Capability; now: Date }> {
     const sessionId = String(req.params['sessionId']);
     const session = looksLikeId('cs', sessionId) ? await findConnectSession(deps.db, sessionId) : undefined;
     if (!session) throw new AppError('not_found', 'No such connect session.');
@@ -67,13 +67,19 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
     // Direct-embed sessions never had a host page URL; answer as for an unknown one.
     if (session.embed !== 'host') throw new AppError('not_found', 'No such connect session.');
     assertOpen(session, now);
+    return { session, capability: capability!, now };
+  }
+
+  /** As `authorize`, and the load is counted against the session's budget. */
+  async function openSession(req: Request): Promise<{ session: ConnectSessionRow; capability: Capability }> {
+    const { session, capability, now } = await authorize(req);
     if (!(await countSessionLoad(deps.db, session.id, config.session.maxLoads, iso(now)))) {
       // Lost a race with a terminal event, or the budget is spent.
       const current = await findConnectSession(deps.db, session.id);
       if (current) assertOpen(current, now);
       throw new AppError('rate_limited', 'This connect link has been opened too many times. Start again from the app.');
     }
-    return { session, capability: capability! };
+    return { session, capability };
   }
 
   function assertOpen(session: ConnectSessionRow, now: Date): void {
@@ -107,6 +113,19 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
   function sendPage(res: Response, status: number, html: string): void {
     res.status(status).type('html').send(html);
   }
+
+  // Link checkers and previews send HEAD: they learn whether the link is valid, but spend
+  // neither a load nor a single-use UCW token (Express would otherwise run the GET handler).
+  router.head('/connect/:sessionId', async (req, res) => {
+    setPageHeaders(res, { nonce: newNonce(), frameSrc: ucwOrigin(), frameAncestors: config.allowedOrigins });
+    try {
+      await authorize(req);
+      res.status(200).type('html').end();
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      res.status(error.status).type('html').end();
+    }
+  });
 
   router.get('/connect/:sessionId', async (req, res) => {
     const nonce = newNonce();

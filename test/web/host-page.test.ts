@@ -77,6 +77,27 @@ describe.each([1, 2] as const)('host page with UCW v%s (auth on)', (version) => 
     expect(await findConnectSession(t.database.db, session.sessionId)).toMatchObject({ load_count: 3 });
   });
 
+  it('when a link checker sends HEAD, then it learns the status but no load is counted and nothing is minted', async () => {
+    now = new Date();
+    const session = await createSession(t.app, USER, { presentation: 'iframe' });
+    const before = mints().length;
+    expect((await request(t.app).head(session.path)).status).toBe(200);
+    expect((await request(t.app).head(`/connect/${session.sessionId}`)).status).toBe(403);
+    expect(mints()).toHaveLength(before);
+    expect(await findConnectSession(t.database.db, session.sessionId)).toMatchObject({ status: 'created', load_count: 0 });
+  });
+
+  it('when pages are served, then no log line carries the capability signature or the widget token', async () => {
+    now = new Date();
+    const session = await createSession(t.app, USER, { presentation: 'iframe' });
+    const response = await request(t.app).get(session.path);
+    const sig = new URLSearchParams(session.query).get('sig')!;
+    const widgetUrl = new URL(pageData(response.text).widgetUrl!);
+    const token = widgetUrl.searchParams.get('token')!;
+    expect(t.logs.text()).not.toContain(sig);
+    expect(t.logs.text()).not.toContain(token);
+  });
+
   describe('capability failures are small HTML pages', () => {
     it('when the session is unknown, then 404', async () => {
       now = new Date();
