@@ -125,6 +125,11 @@ export function openApiDocument(publicUrl: string): Json {
         ]),
       ),
       '/connect/{sessionId}': {
+        head: {
+          summary: 'Checks a host page link without spending a load or a UCW token (link previews)',
+          parameters: [idParam('sessionId', 'Session id'), ...capability],
+          responses: { '200': { description: 'Valid' }, '403': { description: 'Invalid link' }, '404': { description: 'Unknown session' }, '410': { description: 'Expired or finished' }, '429': { description: 'Too many loads' } },
+        },
         get: {
           summary: 'The host page embedding the widget (capability in the query)',
           parameters: [idParam('sessionId', 'Session id'), ...capability],
