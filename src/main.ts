@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildDependencies } from './dependencies.js';
 import { createLogger } from './logger.js';
 import { startSandboxMode } from './sandbox/sandbox-mode.js';
+import { crossSiteWarning } from './web/same-site.js';
 import type { SandboxUcw } from './sandbox/sandbox-ucw.js';
 
 async function main(): Promise<void> {
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   let sandbox: SandboxUcw | undefined;
   if (config.sandbox.enabled) ({ config, sandbox } = await startSandboxMode(config, logger));
   const deps = await buildDependencies(config, logger, { defaultMetrics: true });
+  const crossSite = crossSiteWarning(config);
+  if (crossSite) logger.warn(crossSite);
   if (deps.devLogin) logger.warn('DEV LOGIN ENABLED: POST /dev/login signs in any user id. Never use this in production.');
 
   const app = createApp(deps);

@@ -1,8 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startService } from './helpers/process.js';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 
 const dir = mkdtempSync(join(tmpdir(), 'ucw-bff-main-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,6 +41,53 @@ describe('the service process', () => {
       expect(ready.status).toBe(200);
     } finally {
       expect(await service.stop()).toBe(0);
+    }
+    expect(service.output()).toContain('shutdown complete');
+  });
+});
+
+describe('sandbox mode (npm start with no UCW_URL)', () => {
+  it('when started with no UCW, then the simulator runs, a dev user gets a widget URL that works once, and SIGTERM ends an open stream', async () => {
+    const port = await freePort();
+    const service = startService({
+      PORT: String(port),
+      SANDBOX_UCW_PORT: '0',
+      DATABASE_URL: `sqlite:${join(dir, 'sandbox', 'bff.sqlite')}`,
+    });
+    try {
+      expect(await service.waitFor(/SANDBOX MODE/)).toContain('ucwUrl');
+      await service.waitFor(/ucw-bff listening/);
+      const base = `http://127.0.0.1:${port}`;
+      const ready = (await (await fetch(`${base}/readyz`)).json()) as { dependencies: Record<string, { status: string }> };
+      expect(ready.dependencies.ucw!.status).toBe('up');
+
+      const login = await fetch(`${base}/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"alice"}' });
+      const { token } = (await login.json()) as { token: string };
+      const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const foreign = await fetch(`${base}/connect-url`, { method: 'POST', headers: auth, body: JSON.stringify({ jobTypes: ['transactions'], embed: 'direct', targetOrigin: 'http://localhost:1' }) });
+      // The sandbox admits only the BFF's own origin by default.
+      expect(foreign.status).toBe(400);
+      const direct = await fetch(`${base}/connect-url`, {
+        method: 'POST',
+        headers: { ...auth, origin: `http://localhost:${port}` },
+        body: JSON.stringify({ jobTypes: ['transactions'], embed: 'direct' }),
+      });
+      expect(direct.status).toBe(201);
+      const { url, sessionId } = (await direct.json()) as { url: string; sessionId: string };
+      const widget = url.replace('localhost', '127.0.0.1');
+      expect((await fetch(widget)).status).toBe(200);
+      expect(await (await fetch(widget)).text()).toBe('token invalid or expired');
+
+      // An open SSE stream must not hold shutdown up.
+      const stream = await fetch(`${base}/connect-sessions/${sessionId}/stream`, { headers: { authorization: `Bearer ${token}` } });
+      expect(stream.status).toBe(200);
+      const reader = stream.body!.getReader();
+      await reader.read();
+      const started = Date.now();
+      expect(await service.stop()).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await service.stop();
     }
     expect(service.output()).toContain('shutdown complete');
   });
