@@ -19,6 +19,8 @@ import { connectionRoutes } from './connections/connections.routes.js';
 import { relayRoutes } from './events/relay.routes.js';
 import { webhookRoutes } from './webhooks/webhook.routes.js';
 
+const USER_ROUTES = /^\/(connect-url|connections|connect-sessions|me)(\/|$)/;
+
 /**
  * Builds the Express app from already-constructed dependencies. Pure wiring: it never listens,
  * starts timers or touches the environment, so tests can build as many apps as they like.
@@ -60,7 +62,9 @@ export function createApp(deps: Dependencies): Express {
     rateLimit({
       limit: config.rateLimits.ipPerMinute,
       windowMs: 60_000,
-      key: (req) => (req.get('authorization') || req.path.startsWith('/healthz') ? undefined : `ip:${req.ip}`),
+      // Per IP only where no user identifies the caller (user routes have per-user limits);
+      // a header alone does not exempt a request, so a bogus bearer cannot dodge the limit.
+      key: (req) => (USER_ROUTES.test(req.path) || req.path === '/healthz' ? undefined : `ip:${req.ip}`),
     }),
   );
 
