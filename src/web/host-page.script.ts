@@ -67,6 +67,7 @@ export const HOST_PAGE_SCRIPT = String.raw`(function () {
   }
 
   function acknowledged(event, answer) {
+    if (statusEl.getAttribute('data-state') === 'retrying') setStatus('ready', '');
     if (answer && answer.forward && typeof answer.forward === 'object') forward(answer.forward);
     var status = answer && answer.sessionStatus;
     var done = window.parent === window ? ' You can close this window.' : '';

@@ -13,8 +13,8 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  */
 export function browserSkipReason(): string | undefined {
   if (existsSync(CHROMIUM_PATH)) return undefined;
+  if (process.env.REQUIRE_BROWSER_TESTS) throw new Error(`Chromium not found at ${CHROMIUM_PATH}, and REQUIRE_BROWSER_TESTS is set`);
   const reason = `Chromium not found at ${CHROMIUM_PATH}: browser tests skipped (install it, e.g. apt-get install chromium)`;
-  if (process.env.REQUIRE_BROWSER_TESTS) throw new Error(`${reason}; REQUIRE_BROWSER_TESTS is set`);
   console.warn(reason);
   return reason;
 }
