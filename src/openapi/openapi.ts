@@ -140,7 +140,7 @@ export function openApiDocument(publicUrl: string): Json {
         post: {
           summary: 'A fresh widget URL for the host page’s popup presentation',
           parameters: [idParam('sessionId', 'Session id'), ...capability],
-          responses: { '200': json(z.strictObject({ url: z.url() }), 'The widget URL'), '403': problem('Invalid capability'), '404': problem('Unknown session'), '410': problem('Expired or finished'), '429': problem('Too many loads'), ...ucwErrors },
+          responses: { '200': json(z.strictObject({ url: z.url() }), 'The widget URL'), '403': problem('Invalid capability, or a foreign Origin'), '404': problem('Unknown session'), '410': problem('Expired or finished'), '429': problem('Too many loads'), ...ucwErrors },
         },
       },
       '/connect/{sessionId}/events': {

@@ -132,7 +132,7 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
     setPageHeaders(res, { nonce, frameSrc: ucwOrigin(), frameAncestors: config.allowedOrigins });
     try {
       const { session, capability } = await openSession(req);
-      const presentation = resolvePresentation(session.presentation, config);
+      const presentation = resolvePresentation(session.presentation, config, session.target_origin);
       const widgetUrl = presentation === 'iframe' ? await mint(session) : null;
       // Relative to /connect/: resolves under any path prefix PUBLIC_URL may carry.
       const base = `${encodeURIComponent(session.id)}`;

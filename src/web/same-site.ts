@@ -41,16 +41,20 @@ export function isSameSite(a: string, b: string): boolean {
 
 /**
  * How the host page shows the widget. `auto` picks the iframe only where the UCW's
- * `SameSite=Strict` widget cookie survives framing (same-site with PUBLIC_URL, or UCW auth off,
- * where there is no cookie to lose); otherwise a popup, where the cookie is first-party.
+ * `SameSite=Strict` widget cookie survives framing (UCW auth off, where there is no cookie to
+ * lose, or the UCW same-site with PUBLIC_URL and with the frontend that will frame the page:
+ * browsers judge a nested frame against every ancestor); otherwise a popup, where it is first-party.
  */
 export function resolvePresentation(
   requested: 'auto' | 'iframe' | 'popup',
   config: Pick<Config, 'publicUrl'> & { ucw: Pick<Config['ucw'], 'url' | 'auth'> },
+  targetOrigin: string | null = null,
 ): 'iframe' | 'popup' {
   if (requested !== 'auto') return requested;
   if (config.ucw.auth.mode === 'none') return 'iframe';
-  return config.ucw.url !== undefined && isSameSite(config.ucw.url, config.publicUrl) ? 'iframe' : 'popup';
+  const ucw = config.ucw.url;
+  if (ucw === undefined || !isSameSite(ucw, config.publicUrl)) return 'popup';
+  return targetOrigin === null || isSameSite(ucw, targetOrigin) ? 'iframe' : 'popup';
 }
 
 /** The start-up warning when UCW auth is on and the UCW is cross-site to PUBLIC_URL; undefined otherwise. */

@@ -39,6 +39,13 @@ describe('resolvePresentation', () => {
     expect(resolvePresentation('auto', config('https://bff.a.example', 'https://ucw.b.example', 'none'))).toBe('iframe');
     expect(resolvePresentation('auto', config('https://bff.a.example', 'https://ucw.b.example', 'static'))).toBe('popup');
   });
+  it('auto: popup when the frontend that frames the page is cross-site to the UCW', () => {
+    const sameSite = config('https://bff.a.example', 'https://ucw.a.example', 'static');
+    expect(resolvePresentation('auto', sameSite, 'https://app.a.example')).toBe('iframe');
+    expect(resolvePresentation('auto', sameSite, 'https://app.other.example')).toBe('popup');
+    expect(resolvePresentation('auto', sameSite, null)).toBe('iframe');
+    expect(resolvePresentation('auto', config('https://bff.a.example', 'https://ucw.b.example', 'none'), 'https://app.other.example')).toBe('iframe');
+  });
 });
 
 describe('crossSiteWarning', () => {
