@@ -114,11 +114,18 @@ describe('presentation "auto"', () => {
     t = undefined;
   });
 
-  it('when the UCW is same-site with PUBLIC_URL (ports differ), then the widget is framed', async () => {
+  it('when the UCW is same-site with PUBLIC_URL and the frontend (ports differ), then the widget is framed', async () => {
+    t = await buildTestApp({ sandbox: { version: 2 }, env: { ALLOWED_ORIGINS: 'http://127.0.0.1:5173' } });
+    const session = await createSession(t.app, USER, { targetOrigin: 'http://127.0.0.1:5173' });
+    const response = await request(t.app).get(session.path);
+    expect(pageData(response.text)).toMatchObject({ presentation: 'iframe', widgetUrl: expect.any(String) });
+  });
+
+  it('when the frontend that frames the page is cross-site to the UCW, then a popup (the nested cookie would be third-party)', async () => {
     t = await buildTestApp({ sandbox: { version: 2 } });
     const session = await createSession(t.app, USER);
     const response = await request(t.app).get(session.path);
-    expect(pageData(response.text)).toMatchObject({ presentation: 'iframe', widgetUrl: expect.any(String) });
+    expect(pageData(response.text)).toMatchObject({ presentation: 'popup', widgetUrl: null });
   });
 
   it('when UCW auth is on and the UCW is cross-site to PUBLIC_URL, then a popup, minted on click', async () => {
