@@ -1,9 +1,5 @@
 import { DEMO_PAGE_SCRIPT } from './demo.script.js';
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** For HTML text and double-quoted attribute values. */
-export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+import { escapeHtml } from '../http/html.js';
 
 const STYLE = `
   :root { color-scheme: light; }

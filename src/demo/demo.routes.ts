@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newNonce } from '../http/html.js';
 import { Router, type RequestHandler } from 'express';
 import { renderDemoPage } from './demo.html.js';
 
@@ -34,7 +34,7 @@ export function demoRoutes(options: DemoRoutesOptions): Router {
   if (!options.enabled) return router;
 
   const page: RequestHandler = (_req, res) => {
-    const nonce = randomBytes(18).toString('base64');
+    const nonce = newNonce();
     res.setHeader('Content-Security-Policy', demoContentSecurityPolicy(nonce));
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');

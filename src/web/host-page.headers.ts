@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Response } from 'express';
 
 export interface PagePolicy {
@@ -9,8 +8,6 @@ export interface PagePolicy {
   /** Origins that may frame this page (ALLOWED_ORIGINS); empty means none. */
   frameAncestors: readonly string[];
 }
-
-export const newNonce = (): string => randomBytes(18).toString('base64');
 
 export function contentSecurityPolicy(policy: PagePolicy): string {
   return [

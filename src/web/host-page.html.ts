@@ -1,3 +1,4 @@
+import { escapeHtml } from '../http/html.js';
 import { ERROR_PAGE_SCRIPT, HOST_PAGE_SCRIPT } from './host-page.script.js';
 
 /** What the page script needs; travels as a JSON data block, never spliced into script source. */
@@ -24,10 +25,7 @@ export interface ErrorPageContent {
   retry: boolean;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** For HTML text and double-quoted attribute values. */
-export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 
 /**
  * JSON that is inert inside `<script type="application/json">`: no `<` (so no `</script>` or

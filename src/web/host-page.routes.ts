@@ -10,7 +10,8 @@ import { AppError, isAppError, type ErrorCode } from '../http/errors.js';
 import { requestIdOf } from '../http/request-id.js';
 import { looksLikeId } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { newNonce, setPageHeaders } from './host-page.headers.js';
+import { newNonce } from '../http/html.js';
+import { setPageHeaders } from './host-page.headers.js';
 import { renderErrorPage, renderHostPage, type ErrorPageContent } from './host-page.html.js';
 import { resolvePresentation } from './same-site.js';
 
