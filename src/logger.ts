@@ -30,14 +30,26 @@ export const redactPaths = [
 ];
 
 export function createLogger(options: { level: string; destination?: NodeJS.WritableStream; pretty?: boolean }): Logger {
-  return pino(
-    {
-      level: options.level,
-      redact: { paths: redactPaths, censor: '[redacted]' },
-      base: { service: 'ucw-bff' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    // pino writes JSON; a TTY gets the same JSON (pino-pretty is a dev tool the reader can pipe to).
-    (options.destination ?? process.stdout) as pino.DestinationStream,
-  );
+  const settings = {
+    level: options.level,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    base: { service: 'ucw-bff' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  // Pretty only for a person at a terminal (pino-pretty is a dev dependency); JSON everywhere else.
+  if (options.pretty && !options.destination) {
+    return pino({ ...settings, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } });
+  }
+  return pino(settings, (options.destination ?? process.stdout) as pino.DestinationStream);
+}
+
+/** Pretty logs when stdout is a terminal outside production and pino-pretty is installed. */
+export function wantsPrettyLogs(env: string): boolean {
+  if (env === 'production' || !process.stdout.isTTY) return false;
+  try {
+    import.meta.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }

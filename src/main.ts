@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildDependencies } from './dependencies.js';
-import { createLogger } from './logger.js';
+import { createLogger, wantsPrettyLogs } from './logger.js';
 import { startSandboxMode } from './sandbox/sandbox-mode.js';
 import { crossSiteWarning } from './web/same-site.js';
 import type { SandboxUcw } from './sandbox/sandbox-ucw.js';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, pretty: wantsPrettyLogs(config.env) });
   let sandbox: SandboxUcw | undefined;
   if (config.sandbox.enabled) ({ config, sandbox } = await startSandboxMode(config, logger));
   const deps = await buildDependencies(config, logger, { defaultMetrics: true });

@@ -195,3 +195,21 @@ describe.each([1, 2] as const)('UCW_API_VERSION=auto against a v%s sandbox', (ve
     }
   });
 });
+
+describe('UCW_USER_ID_MODE=hmac', () => {
+  it('when pseudonyms are on, then the UCW sees a stable pseudonym, never the platform user id', async () => {
+    const t = await buildTestApp({ sandbox: { version: 1 }, env: { UCW_USER_ID_MODE: 'hmac', UCW_USER_ID_SECRET: 'pseudonym-secret-0123456789abcdefghij' } });
+    try {
+      const sent: string[] = [];
+      for (let i = 0; i < 2; i += 1) {
+        const res = await createConnectUrl(t.app, 'platform-user-42', { jobTypes: ['transactions'], embed: 'direct', targetOrigin: FRONTEND_ORIGIN });
+        sent.push(new URL(res.body.url).searchParams.get('userId')!);
+      }
+      expect(sent[0]).toMatch(/^u_[\w-]{32}$/);
+      expect(sent[1]).toBe(sent[0]);
+      expect(JSON.stringify(t.sandbox!.requests)).not.toContain('platform-user-42');
+    } finally {
+      await t.close();
+    }
+  });
+});
