@@ -129,6 +129,9 @@ function crossFieldProblems(raw: NodeJS.ProcessEnv): string[] {
 
 type Env = z.infer<typeof envSchema>;
 
+/** Every environment variable the service reads (documentation tests check README and .env.example). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as readonly string[];
+
 export interface Config {
   env: Env['NODE_ENV'];
   host: string;
