@@ -27,3 +27,11 @@ describe('documentation', () => {
     expect(firstBlock).toContain('npm test');
   });
 });
+
+describe('error codes', () => {
+  it('when an error code exists, then README.md lists it with its status and title', async () => {
+    const { errorStatus, errorTitle } = await import('../src/http/errors.js');
+    const missing = Object.entries(errorStatus).filter(([code, status]) => !readme.includes(`| \`${code}\` | ${status} | ${errorTitle[code as keyof typeof errorStatus]} |`));
+    expect(missing).toEqual([]);
+  });
+});
