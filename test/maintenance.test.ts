@@ -15,8 +15,8 @@ describe.each(testDialects)('maintenance on %s', (dialect) => {
     await t.database.db
       .insertInto('inbound_webhooks')
       .values([
-        { webhook_id: 'msg_old', received_at: '2026-11-25T05:59:59.000Z' },
-        { webhook_id: 'msg_recent', received_at: '2026-11-25T06:00:01.000Z' },
+        { webhook_id: 'msg_old', received_at: '2026-11-25T06:09:59.000Z' },
+        { webhook_id: 'msg_recent', received_at: '2026-11-25T06:10:01.000Z' },
       ])
       .execute();
     const session = await createConnectUrl(t.app, 'maint-user', { jobTypes: ['transactions'] });
