@@ -1,25 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import type { Config } from './config.js';
 import { createDevLogin, type DevLogin } from './auth/dev-login.js';
 import { createUserAuth, platformVerifier, type UserAuth } from './auth/user-auth.js';
-import { createDatabase, type DatabaseHandle } from './db/database.js';
-import type { DependencyCheck } from './health/health.routes.js';
-import type { Logger } from './logger.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
+import type { Config } from './config.js';
 import { createConnectSessionService, type ConnectSessionService } from './connect-sessions/connect-session.service.js';
+import { StreamRegistry } from './connect-sessions/session-stream.js';
 import { createUcwUserId } from './connect-sessions/ucw-user-id.js';
+import { createSecretBox, type SecretBox } from './connections/secret-box.js';
+import { verificationHandler } from './connections/verification.js';
+import { createDatabase, type DatabaseHandle } from './db/database.js';
+import { connectionChangeEffects } from './events/change-effects.js';
 import type { ConnectionChangeHook } from './events/connection-change.js';
 import { createEventService, type EventService } from './events/event.service.js';
-import { connectionChangeEffects } from './events/change-effects.js';
-import { StreamRegistry } from './connect-sessions/session-stream.js';
-import { verificationHandler } from './connections/verification.js';
+import type { DependencyCheck } from './health/health.routes.js';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs/job-runner.js';
 import type { PollingLoop } from './jobs/polling-loop.js';
+import type { Logger } from './logger.js';
 import { createMaintenance } from './maintenance.js';
 import { createSessionNotifier, type SessionNotifier } from './notify/session-notifier.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox/outbox-dispatcher.js';
-import { createSecretBox, type SecretBox } from './connections/secret-box.js';
 import { createCredentialProvider, createUcwClient, type UcwClient } from './ucw/index.js';
 
 /** Everything createApp needs, built in one place. Tests build the same thing with other arguments. */
