@@ -32,6 +32,12 @@ const SAFE_FIELDS = ['aggregator', 'ucpInstitutionId', 'initial_step', 'current'
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 && value.length <= 512 ? value : typeof value === 'number' ? String(value) : undefined;
 
+// Identifiers travel on to UCW URLs and headers: no whitespace or control characters.
+const identifier = (value: unknown): string | undefined => {
+  const candidate = text(value);
+  return candidate !== undefined && /^[^\s\u0000-\u001f\u007f]+$/.test(candidate) ? candidate : undefined;
+};
+
 const statusCode = (value: unknown): number | undefined => {
   const n = typeof value === 'string' && /^\d{1,2}$/.test(value) ? Number(value) : value;
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 99 ? n : undefined;
@@ -47,15 +53,15 @@ export function normalizeEvent(type: string, metadata: Record<string, unknown>):
   }
   const code = statusCode(metadata.connection_status ?? metadata.connectionStatus ?? member.connection_status ?? member.connectionStatus);
   if (code !== undefined) safeMetadata.statusCode = code;
-  const aggregator = text(metadata.aggregator ?? metadata.provider);
+  const aggregator = identifier(metadata.aggregator ?? metadata.provider);
   if (aggregator) safeMetadata.aggregator = aggregator;
   return {
     type,
     aggregator,
-    aggregatorConnectionId: text(metadata.member_guid ?? metadata.connectionId ?? member.guid ?? member.connectionId),
-    aggregatorUserId: text(metadata.user_guid ?? metadata.aggregatorUserId),
+    aggregatorConnectionId: identifier(metadata.member_guid ?? metadata.connectionId ?? member.guid ?? member.connectionId),
+    aggregatorUserId: identifier(metadata.user_guid ?? metadata.aggregatorUserId),
     statusCode: code,
-    institutionId: text(metadata.ucpInstitutionId),
+    institutionId: identifier(metadata.ucpInstitutionId),
     safeMetadata,
   };
 }
