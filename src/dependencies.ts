@@ -63,8 +63,9 @@ export interface DependencyOverrides {
 export async function buildDependencies(config: Config, logger: Logger, overrides: DependencyOverrides = {}): Promise<Dependencies> {
   if (config.env === 'production' && config.auth.devLogin) throw new Error('the dev login cannot run in production');
 
+  // A database handed in by the caller (tests) is the caller's to migrate and to close.
   const database = overrides.database ?? createDatabase(config.database);
-  await database.migrateToLatest();
+  if (!overrides.database) await database.migrateToLatest();
 
   const devLogin = config.auth.devLogin ? createDevLogin() : undefined;
   const platform = platformVerifier(config.auth);
@@ -156,7 +157,6 @@ export async function buildDependencies(config: Config, logger: Logger, override
       await Promise.all([jobs.stop(), outbox?.stop(), maintenance.stop()]);
       await notifier.close();
       await ucw.close();
-      // A database handed in by the caller (tests) is the caller's to close.
       if (!overrides.database) await database.close();
     },
   };

@@ -82,8 +82,9 @@ describe.skipIf(skip)('browser: the sandbox demo page, same origin as the BFF', 
     const connectionId = (await rows().first().getAttribute('data-connection-id'))!;
     await page.getByTestId(`delete-${connectionId}`).click();
     await expect.poll(() => page.getByTestId('event-log').textContent()).toContain('deleted');
-    const remaining = await rows().evaluateAll((trs) => trs.map((tr) => tr.querySelector('[data-status]')?.getAttribute('data-status')));
-    expect(remaining.every((status) => status === 'deleted')).toBe(true);
+    // The log line can land before the list re-renders: wait for the list itself.
+    const statuses = () => rows().evaluateAll((trs) => trs.map((tr) => tr.querySelector('[data-status]')?.getAttribute('data-status')));
+    await expect.poll(async () => (await statuses()).every((status) => status === 'deleted')).toBe(true);
     expect(cspViolations).toEqual([]);
   });
 });
