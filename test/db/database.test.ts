@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { createTestDatabase, testDialects, withSchemaLock, type TestDatabase } from '../helpers/databases.js';
 
 const now = '2026-11-26T06:00:00.000Z';
 const connection = (overrides: Record<string, unknown> = {}) => ({
@@ -60,9 +60,9 @@ describe.each(testDialects)('storage on %s', (dialect) => {
 
   it('when migrated down, then the tables are gone and up again restores them', async () => {
     database = await createTestDatabase(dialect);
-    await database.migrateDown();
+    await withSchemaLock(dialect, () => database.migrateDown());
     await expect(sql`select count(*) from connections`.execute(database.db)).rejects.toThrow();
-    await database.migrateToLatest();
+    await withSchemaLock(dialect, () => database.migrateToLatest());
     const rows = await database.db.selectFrom('connections').selectAll().execute();
     expect(rows).toEqual([]);
   });

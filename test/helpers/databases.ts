@@ -46,6 +46,11 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
 
 const SCHEMA_LOCK = 727_001;
 
+/** Runs `work` (e.g. a migration) while no other test file creates or drops a schema. SQLite needs no lock. */
+export async function withSchemaLock<T>(dialect: Dialect, work: () => Promise<T>): Promise<T> {
+  return dialect === 'postgres' ? underSchemaLock(process.env.TEST_DATABASE_URL!, work) : work();
+}
+
 async function underSchemaLock<T>(url: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
