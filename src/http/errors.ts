@@ -5,6 +5,7 @@
 export const errorStatus = {
   validation_failed: 400,
   malformed_json: 400,
+  malformed_request: 400,
   unauthenticated: 401,
   invalid_signature: 401,
   forbidden: 403,
@@ -29,6 +30,7 @@ export type ErrorCode = keyof typeof errorStatus;
 export const errorTitle: Record<ErrorCode, string> = {
   validation_failed: 'Request validation failed',
   malformed_json: 'Malformed JSON body',
+  malformed_request: 'Malformed request',
   unauthenticated: 'Authentication required',
   invalid_signature: 'Invalid signature',
   forbidden: 'Forbidden',

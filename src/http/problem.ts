@@ -52,13 +52,39 @@ function fromBodyParser(error: unknown): AppError | undefined {
   }
 }
 
+/** The caller's-fault statuses that have a code of their own; any other 4xx is `malformed_request`. */
+const CODE_OF_CLIENT_STATUS: Partial<Record<number, ErrorCode>> = {
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+/**
+ * Errors that Express, its router or a body parser marked as the caller's fault with a 4xx
+ * `status`/`statusCode` (e.g. the router's URIError for `/connect/%zz`). Their own messages may
+ * quote internals, so only the status is kept.
+ */
+function fromClientStatus(error: unknown): AppError | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 400 || value > 499) return undefined;
+  const code = CODE_OF_CLIENT_STATUS[value];
+  return code
+    ? new AppError(code, `The request was refused (${value}).`, { cause: error })
+    : new AppError('malformed_request', 'The request could not be understood (malformed URL, header or body).', { cause: error });
+}
+
 /**
  * The one error renderer: every failure leaves as application/problem+json. Unknown errors
  * become a generic 500 whose body says nothing about internals; the full error is logged.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const known = error instanceof AppError ? error : fromBodyParser(error);
+    const known = error instanceof AppError ? error : (fromBodyParser(error) ?? fromClientStatus(error));
     if (res.headersSent) {
       logger.error({ err: error, requestId: requestIdOf(req) }, 'error after the response started');
       res.destroy();

@@ -62,6 +62,26 @@ describe('problem responses from the app', () => {
     expect(res.body).toMatchObject({ code: 'payload_too_large', status: 413 });
   });
 
+  it.each(['/connect/%zz', '/connections/%E0%A4%A', '/connect-sessions/%/stream'])(
+    'when a path parameter has a malformed percent-escape (%s), then 400 malformed_request logged below error level',
+    async (path) => {
+      const res = await request(t.app).get(path).set('X-Request-Id', 'bad-escape-1');
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toEqual({
+        type: 'urn:ucw-bff:problem:malformed_request',
+        title: 'Malformed request',
+        status: 400,
+        detail: 'The request could not be understood (malformed URL, header or body).',
+        code: 'malformed_request',
+        requestId: 'bad-escape-1',
+      });
+      const lines = t.logs.lines().filter((line) => line.includes('bad-escape-1'));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(JSON.parse(line).level).toBeLessThan(50);
+    },
+  );
+
   it('when a field is invalid or unknown, then 400 names each field', async () => {
     const res = await request(t.app).post('/dev/login').send({ userId: 'has space', extra: 1 });
     expect(res.status).toBe(400);
@@ -87,6 +107,12 @@ describe('errorHandler', () => {
     });
     app.get('/busy', () => {
       throw new AppError('rate_limited', 'slow down', { headers: { 'Retry-After': '7' } });
+    });
+    app.get('/status/:n', (req) => {
+      throw Object.assign(new Error('internal detail /srv/x'), { status: Number(req.params.n) });
+    });
+    app.get('/status-code/:n', (req) => {
+      throw Object.assign(new Error('internal detail /srv/x'), { statusCode: Number(req.params.n) });
     });
     app.use(notFoundHandler());
     app.use(errorHandler(logs.logger));
@@ -123,5 +149,28 @@ describe('errorHandler', () => {
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBe('7');
     expect(res.body.detail).toBe('slow down');
+  });
+
+  it.each([
+    ['/status/400', 400, 'malformed_request'],
+    ['/status/405', 400, 'malformed_request'],
+    ['/status-code/403', 403, 'forbidden'],
+    ['/status/413', 413, 'payload_too_large'],
+    ['/status-code/431', 400, 'malformed_request'],
+  ])('when a thrown error carries a 4xx status (%s), then its problem, without its message, and no error log', async (path, status, code) => {
+    const { app, logs } = build();
+    const res = await request(app).get(path);
+    expect(res.status).toBe(status);
+    expect(res.body.code).toBe(code);
+    expect(res.text).not.toContain('/srv/x');
+    expect(logs.lines().filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+  });
+
+  it('when a thrown error carries a 5xx status, then it is still a generic 500 logged as an error', async () => {
+    const { app, logs } = build();
+    const res = await request(app).get('/status/503');
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('internal');
+    expect(logs.text()).toContain('/srv/x');
   });
 });
