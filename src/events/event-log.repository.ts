@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/executor.js';
 import type { ConnectionEventRow, ConnectionEventTable } from '../db/schema.js';
 import type { Insertable } from 'kysely';
+import { canonicalJson } from '../lib/json-limits.js';
 
 /** Appends one event; false when its dedupe key was already there (a redelivery). */
 export async function appendEvent(db: Db, row: Insertable<ConnectionEventTable>): Promise<boolean> {
@@ -25,20 +26,10 @@ export function listSessionChanges(db: Db, sessionId: string, afterSeq: number):
     .execute();
 }
 
-/** Stable JSON: the same event relayed twice hashes the same whatever its key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 /**
  * The identity of a widget event: who, which session, what. A browser retry, a second relay
  * of the same postMessage and a webhook carrying the same event all collapse into one record.
  */
 export function eventDedupeKey(userId: string, sessionId: string | null, type: string, metadata: unknown): string {
-  return `evt:${createHash('sha256').update(canonical([userId, sessionId, type, metadata])).digest('base64url')}`;
+  return `evt:${createHash('sha256').update(canonicalJson([userId, sessionId, type, metadata])).digest('base64url')}`;
 }

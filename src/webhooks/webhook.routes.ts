@@ -4,6 +4,7 @@ import { findConnectSession } from '../connect-sessions/connect-session.reposito
 import type { Database } from '../db/schema.js';
 import type { EventService } from '../events/event.service.js';
 import { AppError } from '../http/errors.js';
+import { assertJsonWithinLimits } from '../http/json-body.js';
 import { parseOr400 } from '../http/validate.js';
 import type { Logger } from '../logger.js';
 import { verifyWebhook, WebhookVerificationError } from './standard-webhooks.js';
@@ -46,6 +47,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
     } catch {
       throw new AppError('malformed_json', 'The request body is not valid JSON.');
     }
+    assertJsonWithinLimits(json);
     const body = parseOr400(inboundWebhookBody, json, 'event');
     if (body.sessionId !== undefined) {
       const session = await findConnectSession(deps.db, body.sessionId);
