@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { AppError } from '../http/errors.js';
+import { hasControlCharacters } from '../lib/identifiers.js';
 
 export interface AuthenticatedUser {
   id: string;
@@ -18,7 +19,8 @@ export interface UserAuth {
 
 function claimAsUserId(payload: JWTPayload, claim: string): string {
   const value = payload[claim];
-  if (typeof value === 'string' && value.length > 0 && value.length <= 256) return value;
+  // The id is stored, logged and sent to the UCW: a newline or NUL in it is never legitimate.
+  if (typeof value === 'string' && value.length > 0 && value.length <= 256 && !hasControlCharacters(value)) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   throw new joseErrors.JWTClaimValidationFailed(`missing "${claim}" claim`, payload, claim, 'missing');
 }

@@ -5,10 +5,11 @@ import type { Database } from '../db/schema.js';
 import type { EventService } from '../events/event.service.js';
 import { AppError } from '../http/errors.js';
 import { assertJsonWithinLimits } from '../http/json-body.js';
+import { isPrintableAsciiToken } from '../lib/identifiers.js';
 import { parseOr400 } from '../http/validate.js';
 import type { Logger } from '../logger.js';
 import { verifyWebhook, WebhookVerificationError } from './standard-webhooks.js';
-import { inboundWebhookBody } from './webhook.schemas.js';
+import { inboundWebhookBody, WEBHOOK_ID_MAX_LENGTH } from './webhook.schemas.js';
 
 export interface WebhookRoutesDeps {
   db: Kysely<Database>;
@@ -31,6 +32,13 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
   router.post('/events', raw, async (req, res) => {
     if (!req.is('application/json')) throw new AppError('unsupported_media_type', 'Send the event as application/json.');
     if (deps.secrets.length === 0) throw new AppError('invalid_signature', 'Webhook ingestion is not configured (WEBHOOK_SECRETS is empty).');
+    // Checked before any HMAC work: the id is the idempotency key, stored as sent.
+    const webhookId = req.get('webhook-id')?.trim();
+    if (webhookId && !isPrintableAsciiToken(webhookId, WEBHOOK_ID_MAX_LENGTH)) {
+      throw new AppError('validation_failed', `webhook-id must be at most ${WEBHOOK_ID_MAX_LENGTH} printable ASCII characters.`, {
+        fields: [{ field: 'webhook-id', message: `at most ${WEBHOOK_ID_MAX_LENGTH} printable ASCII characters, no spaces` }],
+      });
+    }
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let verified: { id: string; timestamp: number };
     try {
