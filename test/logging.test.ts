@@ -30,4 +30,41 @@ describe('request logging', () => {
     expect(line).toContain('[redacted]');
     expect(line).not.toMatch(/MBR-SECRET|tok-SECRET|PLAID-ACCESS-SECRET/);
   });
+
+  it('when secret-named fields sit at any depth, in arrays, errors or child bindings, then they are redacted', () => {
+    const error = Object.assign(new Error('upstream failed'), {
+      config: { headers: { Authorization: 'Bearer DEEP-AUTH-SECRET', 'UCW-Connection-Id': 'DEEP-HEADER-CONN' } },
+      cause: { response: { access_token: 'DEEP-CAUSE-TOKEN' } },
+    });
+    const child = t.logs.logger.child({ upstream: { credentials: { client_secret: 'DEEP-CHILD-SECRET' } } });
+    child.warn(
+      {
+        a: { b: { c: { d: { member_guid: 'DEEP-MBR', user_guid: 'DEEP-USR' } } } },
+        list: [{ nested: [{ aggregatorConnectionId: 'DEEP-AGG-CONN', aggregatorUserId: 'DEEP-AGG-USER' }] }],
+        request: { headers: { cookie: 'DEEP-COOKIE', 'set-cookie': ['DEEP-SET-COOKIE'], 'webhook-signature': 'v1,DEEP-SIG', 'x-ucw-capability': 'DEEP-CAP' } },
+        outer: { refreshToken: 'DEEP-REFRESH', idToken: 'DEEP-ID-TOKEN', password: 'DEEP-PASSWORD', apiKey: 'DEEP-API-KEY', sig: 'DEEP-QUERY-SIG' },
+        err: error,
+        kept: { userId: 'visible-user', route: '/api/token', status: 502, tokenLifetimeSeconds: 300 },
+      },
+      'deep probe',
+    );
+    const line = t.logs.lines().find((l) => l.includes('"deep probe"'))!;
+    expect(line).not.toMatch(/DEEP-[A-Z-]+/);
+    const parsed = JSON.parse(line);
+    expect(parsed.a.b.c.d).toEqual({ member_guid: '[redacted]', user_guid: '[redacted]' });
+    expect(parsed.err).toMatchObject({ type: 'Error', message: 'upstream failed' });
+    expect(parsed.err.config.headers.Authorization).toBe('[redacted]');
+    expect(parsed.kept).toEqual({ userId: 'visible-user', route: '/api/token', status: 502, tokenLifetimeSeconds: 300 });
+  });
+
+  it('when a logged object is cyclic or nests very deep, then the line is still written', () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    let deep: Record<string, unknown> = { token: 'DEEPEST-TOKEN' };
+    for (let i = 0; i < 5_000; i++) deep = { next: deep };
+    t.logs.logger.info({ cyclic, deep }, 'odd shapes');
+    const line = t.logs.lines().find((l) => l.includes('"odd shapes"'))!;
+    expect(line).toBeDefined();
+    expect(line).not.toContain('DEEPEST-TOKEN');
+  });
 });
