@@ -12,7 +12,15 @@ import type { Dispatcher } from 'undici';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import type { CredentialProvider } from './ucw-credentials.js';
-import { RETRY_AFTER_SECONDS, createUcwDispatcher, parseJsonBody, sendUpstream, type UpstreamResponse } from './ucw-http.js';
+import {
+  MAX_DATA_BODY_BYTES,
+  MAX_WIDGET_URL_LENGTH,
+  RETRY_AFTER_SECONDS,
+  createUcwDispatcher,
+  parseJsonBody,
+  sendUpstream,
+  type UpstreamResponse,
+} from './ucw-http.js';
 import { ucwErrorMessage } from './ucw-message.js';
 import { buildV1WidgetUrl, buildV2WidgetUrlBody, type WidgetRequest } from './ucw-widget-url.js';
 
@@ -86,6 +94,8 @@ interface UcwCall {
   query?: Array<[string, string | undefined]>;
   headers?: Record<string, string>;
   json?: unknown;
+  /** Data calls read up to `MAX_DATA_BODY_BYTES`; every other call the small control cap. */
+  data?: boolean;
 }
 
 class HttpUcwClient implements UcwClient {
@@ -154,6 +164,7 @@ class HttpUcwClient implements UcwClient {
             path: `/api/data/aggregator/${enc(ref.aggregator)}/user/${enc(ref.userId)}/account/${enc(query.accountId)}/transactions`,
             route: '/api/data/aggregator/:aggregator/user/:userId/account/:accountId/transactions',
             query: dates,
+            data: true,
           }
         : {
             method: 'GET',
@@ -162,6 +173,7 @@ class HttpUcwClient implements UcwClient {
             query: [['accountId', query.accountId], ['aggregator', ref.aggregator], ['userId', ref.userId], ...dates],
             // Optional for most aggregators but required for Plaid; harmless elsewhere.
             headers: { 'UCW-Connection-Id': ref.connectionId },
+            data: true,
           };
     return this.#jsonData(call, 'transactions');
   }
@@ -266,10 +278,18 @@ class HttpUcwClient implements UcwClient {
     });
     const body = parseJsonBody(response, UCW);
     const widgetUrl = isRecord(body) ? body['widgetUrl'] : undefined;
-    // The origin is not compared with UCW_URL: the BFF may reach the UCW by an internal name
-    // while the UCW hands out its public one. It must at least be something a browser can load.
     if (typeof widgetUrl !== 'string' || !isHttpUrl(widgetUrl)) {
       throw new AppError('ucw_bad_response', 'The UCW answered POST /widgetUrl without an http(s) widgetUrl');
+    }
+    if (widgetUrl.length > MAX_WIDGET_URL_LENGTH) {
+      throw new AppError('ucw_bad_response', `The UCW answered POST /widgetUrl with a widgetUrl longer than ${MAX_WIDGET_URL_LENGTH} characters`);
+    }
+    // UCW_URL is the UCW as browsers reach it too (the host page frames only its origin), so a
+    // widget URL elsewhere is refused here, for the host page and direct embed alike.
+    const origin = new URL(widgetUrl).origin;
+    if (origin !== new URL(this.#baseUrl).origin) {
+      this.#logger.warn({ widgetOrigin: origin, ucwOrigin: new URL(this.#baseUrl).origin }, "the UCW minted a widget URL outside UCW_URL's origin");
+      throw new AppError('ucw_bad_response', 'The UCW returned a widget URL on another origin than UCW_URL');
     }
     return widgetUrl;
   }
@@ -281,6 +301,7 @@ class HttpUcwClient implements UcwClient {
             method: 'GET',
             path: `/api/data/aggregator/${enc(ref.aggregator)}/user/${enc(ref.userId)}/connection/${enc(ref.connectionId)}/${kind}`,
             route: `/api/data/aggregator/:aggregator/user/:userId/connection/:connectionId/${kind}`,
+            data: true,
           }
         : {
             method: 'GET',
@@ -289,6 +310,7 @@ class HttpUcwClient implements UcwClient {
             query: [['aggregator', ref.aggregator], ['userId', ref.userId]],
             // v2 moved the connection id (for Plaid an access token) out of the URL into a header.
             headers: { 'UCW-Connection-Id': ref.connectionId },
+            data: true,
           };
     return this.#jsonData(call, kind);
   }
@@ -327,6 +349,7 @@ class HttpUcwClient implements UcwClient {
         timeoutMs: this.#timeoutMs,
         logger: this.#logger,
         upstream: UCW,
+        ...(call.data ? { maxBodyBytes: MAX_DATA_BODY_BYTES } : {}),
       });
       if (response.status !== 401 && response.status !== 403) return { response, bearer };
 

@@ -10,8 +10,15 @@ import type { Logger } from '../logger.js';
 /** What we tell callers to wait before retrying when the upstream could not be reached. */
 export const RETRY_AFTER_SECONDS = '5';
 
+/**
+ * The largest answer read from a control call (version probe, token, widget URL, delete, OAuth
+ * token): each is a few hundred bytes, so anything near this is a broken or hostile upstream.
+ */
+export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 /** Data endpoints answer real account data, but nothing legitimate comes close to this. */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const MAX_DATA_BODY_BYTES = 16 * 1024 * 1024;
+/** A widget URL is passed on to browsers (and into the host page): far beyond any real one. */
+export const MAX_WIDGET_URL_LENGTH = 8 * 1024;
 
 /**
  * A keep-alive pool for one UCW: sockets are reused across mints, and the per-phase
@@ -40,6 +47,8 @@ export interface UpstreamRequest {
   logger: Logger;
   /** Names the upstream in error messages: "UCW" or "UCW token endpoint". */
   upstream: string;
+  /** Largest body read before giving up with `ucw_bad_response`; default `MAX_CONTROL_BODY_BYTES`. */
+  maxBodyBytes?: number;
 }
 
 export interface UpstreamResponse {
@@ -90,7 +99,7 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
     });
-    const text = await readCapped(response.body, req.upstream);
+    const text = await readCapped(response.body, req.upstream, req.maxBodyBytes ?? MAX_CONTROL_BODY_BYTES);
     const durationMs = Math.round(performance.now() - started);
     req.logger.debug({ ...logFields, status: response.statusCode, durationMs }, 'upstream call');
     return {
@@ -134,15 +143,15 @@ export function parseJsonBody(response: UpstreamResponse, upstream: string): unk
   }
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], upstream: string): Promise<string> {
+async function readCapped(body: Dispatcher.ResponseData['body'], upstream: string, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
+    if (size > maxBytes) {
       body.destroy();
-      throw new AppError('ucw_bad_response', `The ${upstream} answered with a body over ${MAX_BODY_BYTES} bytes`);
+      throw new AppError('ucw_bad_response', `The ${upstream} answered with a body over ${maxBytes} bytes`);
     }
     chunks.push(buffer);
   }

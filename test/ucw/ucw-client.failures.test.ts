@@ -108,7 +108,9 @@ describe('transport failures (real sockets on 127.0.0.1)', () => {
   });
 
   it('when several calls are made, then the pool keeps the connection alive and close() ends it', async () => {
-    const server = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ widgetUrl: 'http://ucw.test/w' })));
+    const server = await startServer((req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ widgetUrl: `http://${req.headers.host}/w` })),
+    );
     servers.push(server);
     const client = realClient(server.url);
     for (let i = 0; i < 6; i++) await client.mintWidgetUrl(request);
