@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildDependencies } from './dependencies.js';
+import { answerClientErrors } from './http/client-error.js';
 import { createLogger, wantsPrettyLogs } from './logger.js';
 import { startSandboxMode } from './sandbox/sandbox-mode.js';
 import { crossSiteWarning } from './web/same-site.js';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server, logger);
 
   deps.maintenance.start();
   deps.jobs.start();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startService } from './helpers/process.js';
+import { rawExchange } from './helpers/raw-http.js';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -39,6 +40,9 @@ describe('the service process', () => {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
+      const refused = await rawExchange(port, 'NOT HTTP\r\n\r\n');
+      expect(refused.statusLine).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(refused.body)).toMatchObject({ code: 'malformed_request', status: 400 });
     } finally {
       expect(await service.stop()).toBe(0);
     }
