@@ -47,6 +47,11 @@ const lastEventId = (req: Request): number => {
  * re-reads the log: a lost notification only delays an event, never drops it.
  */
 export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry, session: ConnectSessionRow, req: Request, res: Response): void {
+  // HEAD reaches this GET handler too; it has no body, so it must not hold a stream open.
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store' }).end();
+    return;
+  }
   res.writeHead(200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-store',
