@@ -71,7 +71,7 @@ export function openApiDocument(publicUrl: string): Json {
           summary: 'Create a connect session and its URL',
           security: userSecurity,
           requestBody: { required: true, content: { 'application/json': { schema: schema(connectUrlBody, 'input') } } },
-          responses: { '201': json(connectUrlResultSchema, 'The session'), '400': problem('Invalid body'), '403': problem('Cross-site cookie request'), '429': problem('Rate limited'), ...userErrors, ...ucwErrors },
+          responses: { '201': json(connectUrlResultSchema, 'The session'), '400': problem('Invalid body'), '403': problem('Cross-site cookie request'), '413': problem('Body too large, or JSON deeper than 32 levels or with more than 1,000 entries'), '429': problem('Rate limited'), ...userErrors, ...ucwErrors },
         },
       },
       '/connect-sessions/{id}': {
@@ -149,7 +149,7 @@ export function openApiDocument(publicUrl: string): Json {
           security: [{}, ...userSecurity],
           parameters: [idParam('sessionId', 'Session id'), { ...capability[0], required: false }, { ...capability[1], required: false }],
           requestBody: { required: true, content: { 'application/json': { schema: schema(widgetEventSchema, 'input') } } },
-          responses: { '200': json(relayAnswerSchema, 'Recorded (or a duplicate); what to forward to the frontend'), '400': problem('Invalid event'), '403': problem('Invalid capability'), '409': problem('Connection owned by another user'), '410': problem('Session expired'), ...userErrors },
+          responses: { '200': json(relayAnswerSchema, 'Recorded (or a duplicate); what to forward to the frontend'), '400': problem('Invalid event'), '403': problem('Invalid capability'), '409': problem('Connection owned by another user'), '410': problem('Session expired'), '413': problem('Body too large, or JSON deeper than 32 levels or with more than 1,000 entries'), ...userErrors },
         },
       },
       '/events': {
@@ -157,7 +157,7 @@ export function openApiDocument(publicUrl: string): Json {
           summary: 'Signed webhook-style event ingestion (Standard Webhooks)',
           security: [{ standardWebhooks: [] }],
           requestBody: { required: true, content: { 'application/json': { schema: schema(inboundWebhookBody, 'input') } } },
-          responses: { '200': json(webhookAnswerSchema, 'Applied, or a redelivery'), '400': problem('Invalid body'), '401': problem('Bad signature'), '409': problem('Connection owned by another user'), '413': problem('Body too large'), '415': problem('Not JSON') },
+          responses: { '200': json(webhookAnswerSchema, 'Applied, or a redelivery'), '400': problem('Invalid body, or a webhook-id over 256 printable ASCII characters'), '401': problem('Bad signature'), '409': problem('Connection owned by another user'), '413': problem('Body too large, or JSON deeper than 32 levels or with more than 1,000 entries'), '415': problem('Not JSON') },
         },
       },
       '/connect.js': { get: { summary: 'The drop-in browser script', responses: { '200': { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
@@ -168,7 +168,7 @@ export function openApiDocument(publicUrl: string): Json {
         post: {
           summary: 'Development sign-in as any user id (never in production)',
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { userId: { type: 'string' } }, required: ['userId'], additionalProperties: false } } } },
-          responses: { '200': json(devLoginAnswerSchema, 'Signed in; the auth cookie is set'), '400': problem('Invalid user id'), '404': problem('Dev login disabled') },
+          responses: { '200': json(devLoginAnswerSchema, 'Signed in; the auth cookie is set'), '400': problem('Invalid user id'), '404': problem('Dev login disabled'), '413': problem('Body too large, or JSON too deep or wide') },
         },
       },
       '/dev/logout': { post: { summary: 'Development sign-out', responses: { '204': { description: 'Cookie cleared' }, '404': problem('Dev login disabled') } } },
