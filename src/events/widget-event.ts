@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacters } from '../lib/identifiers.js';
 
 /**
  * One widget postMessage event, normalized across the two UCW payload generations (SPEC §7):
@@ -35,7 +36,7 @@ const text = (value: unknown): string | undefined =>
 // Identifiers travel on to UCW URLs and headers: no whitespace or control characters.
 const identifier = (value: unknown): string | undefined => {
   const candidate = text(value);
-  return candidate !== undefined && /^[^\s\u0000-\u001f\u007f]+$/.test(candidate) ? candidate : undefined;
+  return candidate !== undefined && !/\s/.test(candidate) && !hasControlCharacters(candidate) ? candidate : undefined;
 };
 
 const statusCode = (value: unknown): number | undefined => {
