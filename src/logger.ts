@@ -65,7 +65,7 @@ const redactRecord = (object: Record<string, unknown>) => redactSecrets(object) 
 
 // pino formats a child's bindings once, to a JSON fragment, and skips the formatters for them.
 // Children are made per request, so the fragment is only re-read when a key might be secret.
-const SECRET_KEY_HINT = /authori|cookie|sig|capab|bearer|guid|connection|user.?id|token|secret|passw|api.?key|private|encryption/i;
+const SECRET_KEY_HINT = /"[^"]*(?:authori|cookie|sig|capab|bearer|guid|connection|user.?id|token|secret|passw|api.?key|private|encryption)[^"]*":/i;
 const chindingsKey = pino.symbols.chindingsSym as unknown as string;
 
 function redactChildBindings(child: Logger): void {
