@@ -39,8 +39,18 @@ export function findLiveConnectionAt(
   return query.orderBy('created_at').orderBy('id').executeTakeFirst();
 }
 
-export async function insertConnection(db: Db, row: NewConnection): Promise<void> {
-  await db.insertInto('connections').values(row).execute();
+/**
+ * Inserts unless another row already holds the lookup key (false then). On PostgreSQL a
+ * concurrent uncommitted insert of the same key makes this wait for that transaction, so a
+ * re-read afterwards sees the winner instead of the loser failing on the unique index.
+ */
+export async function insertConnectionUnlessTaken(db: Db, row: NewConnection): Promise<boolean> {
+  const result = await db
+    .insertInto('connections')
+    .values(row)
+    .onConflict((oc) => oc.column('lookup_key').doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
 export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<void> {

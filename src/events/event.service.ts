@@ -3,7 +3,7 @@ import { statusFromCode, CONNECTED_CODE } from '../connections/connection-status
 import {
   findConnectionByLookupKey,
   findLiveConnectionAt,
-  insertConnection,
+  insertConnectionUnlessTaken,
   updateConnection,
 } from '../connections/connection.repository.js';
 import { toConnection } from '../connections/connection.view.js';
@@ -84,18 +84,11 @@ export function createEventService(deps: EventServiceDeps) {
     const { event, session, now } = input;
     const aggregator = event.aggregator!;
     const lookupKey = deps.secretBox.lookupKey(aggregator, event.aggregatorConnectionId!);
-    const existing = await findConnectionByLookupKey(trx, lookupKey);
-    if (existing && existing.user_id !== input.userId) {
-      deps.logger.warn(
-        { security: true, event: 'connection_claim_refused', connection: existing.id, sessionId: session?.id ?? null, aggregator },
-        'a user presented an aggregator connection owned by another user',
-      );
-      throw new AppError('conflict', 'This connection belongs to another user.');
-    }
-    const jobTypes = session?.job_types ?? existing?.job_types ?? '[]';
-    const institutionId = event.institutionId ?? existing?.institution_id ?? session?.institution_id ?? null;
+    let existing = await findConnectionByLookupKey(trx, lookupKey);
 
     if (!existing) {
+      const jobTypes = session?.job_types ?? '[]';
+      const institutionId = event.institutionId ?? session?.institution_id ?? null;
       const duplicate = institutionId ? await findLiveConnectionAt(trx, input.userId, { aggregator, institutionId }) : undefined;
       const sealedConnection = deps.secretBox.seal(event.aggregatorConnectionId!);
       const row: ConnectionRow = {
@@ -118,9 +111,22 @@ export function createEventService(deps: EventServiceDeps) {
         updated_at: iso(now),
         last_connected_at: input.connected ? iso(now) : null,
       };
-      await insertConnection(trx, row);
-      return { row, statusChanged: true, created: true };
+      if (await insertConnectionUnlessTaken(trx, row)) return { row, statusChanged: true, created: true };
+      // A concurrent first delivery of the same connection committed between our read and our
+      // insert: continue as the second delivery it now is (same owner) or a claim (another user).
+      existing = await findConnectionByLookupKey(trx, lookupKey);
+      if (!existing) throw new Error('connection insert conflicted but no row holds its lookup key');
     }
+
+    if (existing.user_id !== input.userId) {
+      deps.logger.warn(
+        { security: true, event: 'connection_claim_refused', connection: existing.id, sessionId: session?.id ?? null, aggregator },
+        'a user presented an aggregator connection owned by another user',
+      );
+      throw new AppError('conflict', 'This connection belongs to another user.');
+    }
+    const jobTypes = session?.job_types ?? existing.job_types;
+    const institutionId = event.institutionId ?? existing.institution_id ?? session?.institution_id ?? null;
 
     // Out of order: a status from a session that already connected, or older than the last
     // connect, must not demote what memberConnected established.
