@@ -58,6 +58,7 @@ const envSchema = z
     AUTH_ISSUER: optional(z.string().min(1)),
     AUTH_AUDIENCE: optional(z.string().min(1)),
     AUTH_USER_CLAIM: z.string().min(1).optional().default('sub'),
+    AUTH_MAX_TOKEN_AGE_SECONDS: optional(z.coerce.number().int().min(60).max(30 * 24 * 3600)),
     AUTH_COOKIE_NAME: z.string().regex(/^[\w.-]+$/).optional().default('ucw_bff_auth'),
     DEV_LOGIN: bool(false),
 
@@ -150,6 +151,8 @@ export interface Config {
     issuer: string | undefined;
     audience: string | undefined;
     userClaim: string;
+    /** Tokens issued (`iat`) longer ago than this are refused, whatever their `exp`; undefined: no limit. */
+    maxTokenAgeSeconds: number | undefined;
     cookieName: string;
     devLogin: boolean;
   };
@@ -252,6 +255,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       issuer: env.AUTH_ISSUER,
       audience: env.AUTH_AUDIENCE,
       userClaim: env.AUTH_USER_CLAIM,
+      maxTokenAgeSeconds: env.AUTH_MAX_TOKEN_AGE_SECONDS,
       cookieName: env.AUTH_COOKIE_NAME,
       // Sandbox mode turns the dev login on by default so a newcomer can click through.
       devLogin: env.DEV_LOGIN || (env.NODE_ENV !== 'production' && !env.UCW_URL && !env.AUTH_JWKS_URL && !env.AUTH_JWT_SECRET),
