@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redirectUriProblem } from './lib/redirect-uri.js';
 
 /**
  * The one place that reads `process.env`. Everything else receives a frozen `Config`.
@@ -51,7 +52,7 @@ const envSchema = z
     DATABASE_URL: optional(z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')),
 
     ALLOWED_ORIGINS: csv.pipe(z.array(origin)),
-    ALLOWED_REDIRECT_URIS: csv.pipe(z.array(z.url())),
+    ALLOWED_REDIRECT_URIS: csv,
 
     AUTH_JWKS_URL: optional(httpUrl),
     AUTH_JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
@@ -102,6 +103,12 @@ const envSchema = z
  * Rules that tie variables together. They read the raw strings so they run even when a single
  * variable is malformed: start-up reports every problem at once, not one per attempt.
  */
+const csvOf = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
 function crossFieldProblems(raw: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   const set = (name: string) => (raw[name] ?? '').trim() !== '';
@@ -116,6 +123,10 @@ function crossFieldProblems(raw: NodeJS.ProcessEnv): string[] {
   }
   if (raw.UCW_USER_ID_MODE === 'hmac' && !set('UCW_USER_ID_SECRET')) problem('UCW_USER_ID_SECRET', 'required when UCW_USER_ID_MODE=hmac');
   if (set('PLATFORM_WEBHOOK_URL') && !set('PLATFORM_WEBHOOK_SECRET')) problem('PLATFORM_WEBHOOK_SECRET', 'required when PLATFORM_WEBHOOK_URL is set');
+  for (const uri of csvOf(raw.ALLOWED_REDIRECT_URIS)) {
+    const why = redirectUriProblem(uri, { production });
+    if (why) problem('ALLOWED_REDIRECT_URIS', `"${uri}" ${why}`);
+  }
   if (production) {
     if (!set('SESSION_SECRET')) problem('SESSION_SECRET', 'required in production');
     if (['true', '1', 'yes'].includes(raw.DEV_LOGIN ?? '')) problem('DEV_LOGIN', 'the dev login cannot be enabled in production');
