@@ -96,6 +96,8 @@ const envSchema = z
 
     RATE_LIMIT_CONNECT_URL_PER_MIN: int(60, 1, 100_000),
     RATE_LIMIT_IP_PER_MIN: int(600, 1, 1_000_000),
+    RATE_LIMIT_AUTH_FAILURES_PER_MIN: int(60, 1, 1_000_000),
+    RATE_LIMIT_DATA_PER_MIN: int(120, 1, 1_000_000),
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   });
 
@@ -201,7 +203,7 @@ export interface Config {
   };
   platformWebhook: { url: string; secret: string } | undefined;
   dataEncryptionKey: string | undefined;
-  rateLimits: { connectUrlPerMinute: number; ipPerMinute: number };
+  rateLimits: { connectUrlPerMinute: number; ipPerMinute: number; authFailuresPerMinute: number; dataPerMinute: number };
   metricsToken: string | undefined;
 }
 
@@ -300,6 +302,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: {
       connectUrlPerMinute: env.RATE_LIMIT_CONNECT_URL_PER_MIN,
       ipPerMinute: env.RATE_LIMIT_IP_PER_MIN,
+      authFailuresPerMinute: env.RATE_LIMIT_AUTH_FAILURES_PER_MIN,
+      dataPerMinute: env.RATE_LIMIT_DATA_PER_MIN,
     },
     metricsToken: env.METRICS_TOKEN,
   };

@@ -113,10 +113,23 @@ export function createUserAuth(cookieName: string, verifiers: readonly Verifier[
  * Authenticates a request and sets `req.user`. Cookie-authenticated state changes must also
  * come from an allowed Origin: the cookie is ambient, so that is what stops cross-site forgery.
  */
-export function userAuthenticator(auth: UserAuth, trustedOrigins: readonly string[]): (req: Request) => Promise<void> {
+export function userAuthenticator(
+  auth: UserAuth,
+  trustedOrigins: readonly string[],
+  /** Counts each failed authentication (per client IP); its error (a 429) replaces the 401. */
+  failureLimit?: RequestHandler,
+): (req: Request) => Promise<void> {
   const trusted = new Set(trustedOrigins);
+  const countFailure = (req: Request): Promise<unknown> =>
+    failureLimit ? new Promise((resolve) => failureLimit(req, req.res!, resolve)) : Promise.resolve(undefined);
   return async (req) => {
-    const user = await auth.authenticate(req);
+    let user: AuthenticatedUser;
+    try {
+      user = await auth.authenticate(req);
+    } catch (error) {
+      const limited = await countFailure(req);
+      throw limited ?? error;
+    }
     if (user.via === 'cookie' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const origin = req.get('origin') ?? refererOrigin(req.get('referer'));
       if (!origin || !trusted.has(origin)) {
