@@ -51,6 +51,9 @@ const envSchema = z
 
     DATABASE_URL: optional(z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')),
 
+    DATABASE_POOL_SIZE: int(10, 1, 1000),
+    DATABASE_POOL_TIMEOUT_MS: int(5_000, 50, 120_000),
+
     ALLOWED_ORIGINS: csv.pipe(z.array(origin)),
     ALLOWED_REDIRECT_URIS: csv,
 
@@ -156,6 +159,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   bodyLimitBytes: number;
   database: { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+  /** PostgreSQL pool: its size, and how long a request waits for a free connection before a 503. */
+  databasePool: { size: number; timeoutMs: number };
   allowedOrigins: readonly string[];
   allowedRedirectUris: readonly string[];
   auth: {
@@ -260,6 +265,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ? { dialect: 'sqlite', path: databaseUrl.slice('sqlite:'.length) }
       : { dialect: 'postgres', url: databaseUrl },
     // Outside production an unset list admits the BFF's own origin, where the sandbox demo page lives.
+    databasePool: { size: env.DATABASE_POOL_SIZE, timeoutMs: env.DATABASE_POOL_TIMEOUT_MS },
     allowedOrigins: env.ALLOWED_ORIGINS.length > 0 || env.NODE_ENV === 'production' ? env.ALLOWED_ORIGINS : [new URL(publicUrl).origin],
     allowedRedirectUris: env.ALLOWED_REDIRECT_URIS,
     auth: {

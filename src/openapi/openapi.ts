@@ -40,10 +40,11 @@ const userErrors = {
   '401': problem('No or invalid user token'),
   '404': problem('Not found, or not this user’s'),
   '429': problem('Rate limited: too many failed authentications from this IP, or a per-user limit'),
+  '503': problem('overloaded: no database connection free in time (Retry-After), or the UCW is unreachable'),
 };
 const ucwErrors = {
   '502': problem('The UCW refused the request or the BFF’s credentials, or answered badly'),
-  '503': problem('The UCW is unreachable (Retry-After)'),
+  '503': problem('The UCW is unreachable, or the BFF is overloaded (Retry-After)'),
   '504': problem('The UCW did not answer in time'),
 };
 
@@ -161,7 +162,7 @@ export function openApiDocument(publicUrl: string): Json {
           summary: 'Signed webhook-style event ingestion (Standard Webhooks)',
           security: [{ standardWebhooks: [] }],
           requestBody: { required: true, content: { 'application/json': { schema: schema(inboundWebhookBody, 'input') } } },
-          responses: { '200': json(webhookAnswerSchema, 'Applied, or a redelivery'), '400': problem('Invalid body'), '401': problem('Bad signature'), '409': problem('Connection owned by another user'), '413': problem('Body too large'), '415': problem('Not JSON') },
+          responses: { '200': json(webhookAnswerSchema, 'Applied, or a redelivery'), '400': problem('Invalid body'), '401': problem('Bad signature'), '409': problem('Connection owned by another user'), '413': problem('Body too large'), '415': problem('Not JSON'), '503': problem('overloaded: retry after Retry-After') },
         },
       },
       '/connect.js': { get: { summary: 'The drop-in browser script', responses: { '200': { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
