@@ -93,6 +93,7 @@ const envSchema = z
     PLATFORM_WEBHOOK_URL: optional(httpUrl),
     PLATFORM_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_<base64>')),
 
+    DATA_ENCRYPTION_KEYS: csv.pipe(z.array(z.string().regex(/^[\w-]+:[A-Za-z0-9+/]{43}=$/, 'each key must be <keyId>:<32 bytes base64>'))),
     DATA_ENCRYPTION_KEY: optional(
       z.string().regex(/^([\w-]+:)?[A-Za-z0-9+/]{43}=$/, 'must be [keyId:]<32 bytes base64>'),
     ),
@@ -132,6 +133,9 @@ function crossFieldProblems(raw: NodeJS.ProcessEnv): string[] {
     const why = redirectUriProblem(uri, { production });
     if (why) problem('ALLOWED_REDIRECT_URIS', `"${uri}" ${why}`);
   }
+  if (set('DATA_ENCRYPTION_KEYS') && set('DATA_ENCRYPTION_KEY')) problem('DATA_ENCRYPTION_KEYS', 'set DATA_ENCRYPTION_KEYS or DATA_ENCRYPTION_KEY, not both');
+  const keyIds = csvOf(raw.DATA_ENCRYPTION_KEYS).map((entry) => entry.split(':')[0]);
+  if (new Set(keyIds).size !== keyIds.length) problem('DATA_ENCRYPTION_KEYS', 'key ids must be distinct');
   if (production) {
     if (!set('SESSION_SECRET')) problem('SESSION_SECRET', 'required in production');
     if (['true', '1', 'yes'].includes(raw.DEV_LOGIN ?? '')) problem('DEV_LOGIN', 'the dev login cannot be enabled in production');
@@ -207,7 +211,8 @@ export interface Config {
     idRetentionHours: number;
   };
   platformWebhook: { url: string; secret: string } | undefined;
-  dataEncryptionKey: string | undefined;
+  /** The key ring, `keyId:base64` each: the first seals, every one opens. Empty: no encryption. */
+  dataEncryptionKeys: readonly string[];
   rateLimits: { connectUrlPerMinute: number; ipPerMinute: number; authFailuresPerMinute: number; dataPerMinute: number };
   metricsToken: string | undefined;
 }
@@ -304,7 +309,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.PLATFORM_WEBHOOK_URL && env.PLATFORM_WEBHOOK_SECRET
         ? { url: env.PLATFORM_WEBHOOK_URL, secret: env.PLATFORM_WEBHOOK_SECRET }
         : undefined,
-    dataEncryptionKey: env.DATA_ENCRYPTION_KEY,
+    // DATA_ENCRYPTION_KEY is the one-key form of the ring (its id defaults to k1).
+    dataEncryptionKeys:
+      env.DATA_ENCRYPTION_KEYS.length > 0
+        ? env.DATA_ENCRYPTION_KEYS
+        : env.DATA_ENCRYPTION_KEY
+          ? [env.DATA_ENCRYPTION_KEY.includes(':') ? env.DATA_ENCRYPTION_KEY : `k1:${env.DATA_ENCRYPTION_KEY}`]
+          : [],
     rateLimits: {
       connectUrlPerMinute: env.RATE_LIMIT_CONNECT_URL_PER_MIN,
       ipPerMinute: env.RATE_LIMIT_IP_PER_MIN,

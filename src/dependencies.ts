@@ -65,7 +65,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
 
   // A database handed in by the caller (tests) is the caller's to migrate and to close.
   const database = overrides.database ?? createDatabase(config.database, { poolSize: config.databasePool.size, poolTimeoutMs: config.databasePool.timeoutMs });
-  const secretBox = createSecretBox(config.dataEncryptionKey);
+  const secretBox = createSecretBox(config.dataEncryptionKeys);
   if (!overrides.database) await database.migrateToLatest({ keys: secretBox, log: logger });
 
   const devLogin = config.auth.devLogin ? createDevLogin() : undefined;

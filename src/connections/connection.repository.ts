@@ -17,8 +17,9 @@ export function listOwnedConnections(db: Db, userId: string): Promise<Connection
     .execute();
 }
 
-export function findConnectionByLookupKey(db: Db, lookupKey: string): Promise<ConnectionRow | undefined> {
-  return db.selectFrom('connections').selectAll().where('lookup_key', '=', lookupKey).executeTakeFirst();
+/** The row holding any of `lookupKeys` (the blind index under each key of the ring; see SecretBox.lookupKeys). */
+export function findConnectionByLookupKey(db: Db, lookupKeys: readonly string[]): Promise<ConnectionRow | undefined> {
+  return db.selectFrom('connections').selectAll().where('lookup_key', 'in', lookupKeys).orderBy('created_at').orderBy('id').executeTakeFirst();
 }
 
 /** The user's other live connection at the same aggregator and institution, if any (duplicate detection). */
