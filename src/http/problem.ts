@@ -54,7 +54,7 @@ function fromBodyParser(error: unknown): AppError | undefined {
 }
 
 /** A database pool with no free connection: a 503 the client may retry shortly, not a 500. */
-function fromOverload(error: unknown): AppError | undefined {
+export function fromOverload(error: unknown): AppError | undefined {
   if (!(error instanceof DatabaseOverloadedError)) return undefined;
   return new AppError('overloaded', 'The service is busy; retry shortly.', { cause: error, headers: { 'Retry-After': '1' } });
 }

@@ -33,6 +33,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('an exhausted PostgreSQL pool', 
         await relay(t.app, session.body.url, v2Connected('CONN-overload-relay')),
         await request(t.app).get('/connections').set('Authorization', await bearer('busy-user')),
       ];
+      // The host page answers HTML: the same 503 as an error page that offers a retry.
+      const u = new URL(session.body.url);
+      const page = await request(t.app).get(`${u.pathname}${u.search}`);
+      expect([page.status, page.headers['retry-after'], page.headers['content-type']]).toEqual([503, '1', expect.stringMatching(/^text\/html/)]);
       for (const res of answers) {
         expect(res.status).toBe(503);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
