@@ -87,7 +87,14 @@ export function createApp(deps: Dependencies): Express {
     );
   }
 
-  const authenticateUser = userAuthenticator(deps.userAuth, [...config.allowedOrigins, new URL(config.publicUrl).origin]);
+  // Failed authentications count per client IP wherever a user is authenticated (user routes,
+  // direct-embed relay): a bad-token flood gets 429s instead of unlimited verification attempts.
+  const authFailureLimit = rateLimit({
+    limit: config.rateLimits.authFailuresPerMinute,
+    windowMs: 60_000,
+    key: (req) => `auth-failure:${req.ip}`,
+  });
+  const authenticateUser = userAuthenticator(deps.userAuth, [...config.allowedOrigins, new URL(config.publicUrl).origin], authFailureLimit);
   const authenticated = requireUser(authenticateUser);
   app.get('/me', authenticated, (req, res) => {
     res.json({ userId: req.user!.id });
@@ -140,6 +147,12 @@ export function createApp(deps: Dependencies): Express {
       onChange: deps.onConnectionChange,
       deleteEnabled: config.ucw.deleteEnabled,
       dataEndpoints: config.ucw.dataEndpoints,
+      // Each data request costs a UCW (and aggregator) call: bounded per user.
+      dataRateLimit: rateLimit({
+        limit: config.rateLimits.dataPerMinute,
+        windowMs: 60_000,
+        key: (req) => (req.user ? `data:${req.user.id}` : undefined),
+      }),
     }),
   );
   app.use(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redirectUriProblem } from './lib/redirect-uri.js';
 
 /**
  * The one place that reads `process.env`. Everything else receives a frozen `Config`.
@@ -50,14 +51,18 @@ const envSchema = z
 
     DATABASE_URL: optional(z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')),
 
+    DATABASE_POOL_SIZE: int(10, 1, 1000),
+    DATABASE_POOL_TIMEOUT_MS: int(5_000, 50, 120_000),
+
     ALLOWED_ORIGINS: csv.pipe(z.array(origin)),
-    ALLOWED_REDIRECT_URIS: csv.pipe(z.array(z.url())),
+    ALLOWED_REDIRECT_URIS: csv,
 
     AUTH_JWKS_URL: optional(httpUrl),
     AUTH_JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
     AUTH_ISSUER: optional(z.string().min(1)),
     AUTH_AUDIENCE: optional(z.string().min(1)),
     AUTH_USER_CLAIM: z.string().min(1).optional().default('sub'),
+    AUTH_MAX_TOKEN_AGE_SECONDS: optional(z.coerce.number().int().min(60).max(30 * 24 * 3600)),
     AUTH_COOKIE_NAME: z.string().regex(/^[\w.-]+$/).optional().default('ucw_bff_auth'),
     DEV_LOGIN: bool(false),
 
@@ -88,12 +93,15 @@ const envSchema = z
     PLATFORM_WEBHOOK_URL: optional(httpUrl),
     PLATFORM_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_<base64>')),
 
+    DATA_ENCRYPTION_KEYS: csv.pipe(z.array(z.string().regex(/^[\w-]+:[A-Za-z0-9+/]{43}=$/, 'each key must be <keyId>:<32 bytes base64>'))),
     DATA_ENCRYPTION_KEY: optional(
       z.string().regex(/^([\w-]+:)?[A-Za-z0-9+/]{43}=$/, 'must be [keyId:]<32 bytes base64>'),
     ),
 
     RATE_LIMIT_CONNECT_URL_PER_MIN: int(60, 1, 100_000),
     RATE_LIMIT_IP_PER_MIN: int(600, 1, 1_000_000),
+    RATE_LIMIT_AUTH_FAILURES_PER_MIN: int(60, 1, 1_000_000),
+    RATE_LIMIT_DATA_PER_MIN: int(120, 1, 1_000_000),
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   });
 
@@ -101,6 +109,12 @@ const envSchema = z
  * Rules that tie variables together. They read the raw strings so they run even when a single
  * variable is malformed: start-up reports every problem at once, not one per attempt.
  */
+const csvOf = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
 function crossFieldProblems(raw: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   const set = (name: string) => (raw[name] ?? '').trim() !== '';
@@ -115,6 +129,13 @@ function crossFieldProblems(raw: NodeJS.ProcessEnv): string[] {
   }
   if (raw.UCW_USER_ID_MODE === 'hmac' && !set('UCW_USER_ID_SECRET')) problem('UCW_USER_ID_SECRET', 'required when UCW_USER_ID_MODE=hmac');
   if (set('PLATFORM_WEBHOOK_URL') && !set('PLATFORM_WEBHOOK_SECRET')) problem('PLATFORM_WEBHOOK_SECRET', 'required when PLATFORM_WEBHOOK_URL is set');
+  for (const uri of csvOf(raw.ALLOWED_REDIRECT_URIS)) {
+    const why = redirectUriProblem(uri, { production });
+    if (why) problem('ALLOWED_REDIRECT_URIS', `"${uri}" ${why}`);
+  }
+  if (set('DATA_ENCRYPTION_KEYS') && set('DATA_ENCRYPTION_KEY')) problem('DATA_ENCRYPTION_KEYS', 'set DATA_ENCRYPTION_KEYS or DATA_ENCRYPTION_KEY, not both');
+  const keyIds = csvOf(raw.DATA_ENCRYPTION_KEYS).map((entry) => entry.split(':')[0]);
+  if (new Set(keyIds).size !== keyIds.length) problem('DATA_ENCRYPTION_KEYS', 'key ids must be distinct');
   if (production) {
     if (!set('SESSION_SECRET')) problem('SESSION_SECRET', 'required in production');
     if (['true', '1', 'yes'].includes(raw.DEV_LOGIN ?? '')) problem('DEV_LOGIN', 'the dev login cannot be enabled in production');
@@ -142,6 +163,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   bodyLimitBytes: number;
   database: { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+  /** PostgreSQL pool: its size, and how long a request waits for a free connection before a 503. */
+  databasePool: { size: number; timeoutMs: number };
   allowedOrigins: readonly string[];
   allowedRedirectUris: readonly string[];
   auth: {
@@ -150,6 +173,8 @@ export interface Config {
     issuer: string | undefined;
     audience: string | undefined;
     userClaim: string;
+    /** Tokens issued (`iat`) longer ago than this are refused, whatever their `exp`; undefined: no limit. */
+    maxTokenAgeSeconds: number | undefined;
     cookieName: string;
     devLogin: boolean;
   };
@@ -186,8 +211,9 @@ export interface Config {
     idRetentionHours: number;
   };
   platformWebhook: { url: string; secret: string } | undefined;
-  dataEncryptionKey: string | undefined;
-  rateLimits: { connectUrlPerMinute: number; ipPerMinute: number };
+  /** The key ring, `keyId:base64` each: the first seals, every one opens. Empty: no encryption. */
+  dataEncryptionKeys: readonly string[];
+  rateLimits: { connectUrlPerMinute: number; ipPerMinute: number; authFailuresPerMinute: number; dataPerMinute: number };
   metricsToken: string | undefined;
 }
 
@@ -244,6 +270,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ? { dialect: 'sqlite', path: databaseUrl.slice('sqlite:'.length) }
       : { dialect: 'postgres', url: databaseUrl },
     // Outside production an unset list admits the BFF's own origin, where the sandbox demo page lives.
+    databasePool: { size: env.DATABASE_POOL_SIZE, timeoutMs: env.DATABASE_POOL_TIMEOUT_MS },
     allowedOrigins: env.ALLOWED_ORIGINS.length > 0 || env.NODE_ENV === 'production' ? env.ALLOWED_ORIGINS : [new URL(publicUrl).origin],
     allowedRedirectUris: env.ALLOWED_REDIRECT_URIS,
     auth: {
@@ -252,6 +279,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       issuer: env.AUTH_ISSUER,
       audience: env.AUTH_AUDIENCE,
       userClaim: env.AUTH_USER_CLAIM,
+      maxTokenAgeSeconds: env.AUTH_MAX_TOKEN_AGE_SECONDS,
       cookieName: env.AUTH_COOKIE_NAME,
       // Sandbox mode turns the dev login on by default so a newcomer can click through.
       devLogin: env.DEV_LOGIN || (env.NODE_ENV !== 'production' && !env.UCW_URL && !env.AUTH_JWKS_URL && !env.AUTH_JWT_SECRET),
@@ -281,10 +309,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.PLATFORM_WEBHOOK_URL && env.PLATFORM_WEBHOOK_SECRET
         ? { url: env.PLATFORM_WEBHOOK_URL, secret: env.PLATFORM_WEBHOOK_SECRET }
         : undefined,
-    dataEncryptionKey: env.DATA_ENCRYPTION_KEY,
+    // DATA_ENCRYPTION_KEY is the one-key form of the ring (its id defaults to k1).
+    dataEncryptionKeys:
+      env.DATA_ENCRYPTION_KEYS.length > 0
+        ? env.DATA_ENCRYPTION_KEYS
+        : env.DATA_ENCRYPTION_KEY
+          ? [env.DATA_ENCRYPTION_KEY.includes(':') ? env.DATA_ENCRYPTION_KEY : `k1:${env.DATA_ENCRYPTION_KEY}`]
+          : [],
     rateLimits: {
       connectUrlPerMinute: env.RATE_LIMIT_CONNECT_URL_PER_MIN,
       ipPerMinute: env.RATE_LIMIT_IP_PER_MIN,
+      authFailuresPerMinute: env.RATE_LIMIT_AUTH_FAILURES_PER_MIN,
+      dataPerMinute: env.RATE_LIMIT_DATA_PER_MIN,
     },
     metricsToken: env.METRICS_TOKEN,
   };

@@ -64,8 +64,9 @@ export async function buildDependencies(config: Config, logger: Logger, override
   if (config.env === 'production' && config.auth.devLogin) throw new Error('the dev login cannot run in production');
 
   // A database handed in by the caller (tests) is the caller's to migrate and to close.
-  const database = overrides.database ?? createDatabase(config.database);
-  if (!overrides.database) await database.migrateToLatest();
+  const database = overrides.database ?? createDatabase(config.database, { poolSize: config.databasePool.size, poolTimeoutMs: config.databasePool.timeoutMs });
+  const secretBox = createSecretBox(config.dataEncryptionKeys);
+  if (!overrides.database) await database.migrateToLatest({ keys: secretBox, log: logger });
 
   const devLogin = config.auth.devLogin ? createDevLogin() : undefined;
   const platform = platformVerifier(config.auth);
@@ -87,7 +88,6 @@ export async function buildDependencies(config: Config, logger: Logger, override
     logger,
     ...(overrides.ucwDispatcher ? { dispatcher: overrides.ucwDispatcher } : {}),
   });
-  const secretBox = createSecretBox(config.dataEncryptionKey);
   const sessionSecrets = sessionSecretsOrRandom(config, logger);
   const ucwUserId = createUcwUserId(config.ucw.userIdMode, config.ucw.userIdSecret);
   const connectSessions = createConnectSessionService({ db: database.db, ucw, secretBox, clock, ucwUserId, sessionSecrets, config });

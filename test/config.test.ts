@@ -32,6 +32,24 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(4);
   });
 
+  it('when ALLOWED_REDIRECT_URIS holds a script, file or cleartext URI, then start-up fails naming the variable and each entry', () => {
+    const problems = problemsOf({ ALLOWED_REDIRECT_URIS: 'https://app.test/done,javascript:alert(1),data:text/html;base64,PHNjcmlwdD4=,http://app.test/done,myapp://ok' });
+    expect(problems).toEqual([
+      'ALLOWED_REDIRECT_URIS: "javascript:alert(1)" the javascript: scheme is never allowed',
+      'ALLOWED_REDIRECT_URIS: "data:text/html;base64" the data: scheme is never allowed',
+      'ALLOWED_REDIRECT_URIS: "PHNjcmlwdD4=" is not an absolute URI',
+      'ALLOWED_REDIRECT_URIS: "http://app.test/done" http: is allowed only for loopback hosts (use https:)',
+    ]);
+    expect(loadConfig({ ALLOWED_REDIRECT_URIS: 'https://app.test/done, myapp://ok,http://localhost:5173/cb' }).allowedRedirectUris).toEqual([
+      'https://app.test/done',
+      'myapp://ok',
+      'http://localhost:5173/cb',
+    ]);
+    expect(problemsOf({ NODE_ENV: 'production', ALLOWED_REDIRECT_URIS: 'http://localhost:5173/cb' })).toContain(
+      'ALLOWED_REDIRECT_URIS: "http://localhost:5173/cb" http: is not allowed in production (use https:)',
+    );
+  });
+
   it('when production lacks its secrets or enables the dev login, then it refuses to start', () => {
     const problems = problemsOf({ NODE_ENV: 'production', DEV_LOGIN: 'true' });
     const names = problems.map((p) => p.split(':')[0]);

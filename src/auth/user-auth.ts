@@ -25,28 +25,50 @@ function claimAsUserId(payload: JWTPayload, claim: string): string {
   throw new joseErrors.JWTClaimValidationFailed(`missing "${claim}" claim`, payload, claim, 'missing');
 }
 
+/** Seconds of clock skew tolerated between the platform IdP and this service. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * jose checks `iat` against the present only when a maximum age is set; a token minted "in the
+ * future" (a skewed or compromised issuer) is refused here in every configuration.
+ */
+function assertIssuedInThePast(payload: JWTPayload, now: number): void {
+  if (typeof payload.iat === 'number' && payload.iat > now / 1000 + CLOCK_TOLERANCE_SECONDS) {
+    throw new joseErrors.JWTClaimValidationFailed('"iat" claim is in the future', payload, 'iat', 'check_failed');
+  }
+}
+
 /** The production verifier: the platform IdP's JWKS (RS/ES/PS/EdDSA) or a shared HS256 secret. */
-export function platformVerifier(auth: Config['auth']): Verifier | undefined {
-  const options = {
+export function platformVerifier(auth: Config['auth'], clock: () => Date = () => new Date()): Verifier | undefined {
+  // `exp` is required: a token without one would never expire. jose refuses `nbf` beyond the
+  // tolerance, and with a maximum age it requires `iat` and refuses older tokens.
+  const options = () => ({
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.audience ? { audience: auth.audience } : {}),
-    clockTolerance: 5,
+    ...(auth.maxTokenAgeSeconds !== undefined ? { maxTokenAge: auth.maxTokenAgeSeconds } : {}),
+    requiredClaims: ['exp'],
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    currentDate: clock(),
+  });
+  const userOf = (payload: JWTPayload) => {
+    assertIssuedInThePast(payload, clock().getTime());
+    return claimAsUserId(payload, auth.userClaim);
   };
   if (auth.jwksUrl) {
     const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
     return async (token) => {
       const { payload } = await jwtVerify(token, jwks, {
-        ...options,
+        ...options(),
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
       });
-      return claimAsUserId(payload, auth.userClaim);
+      return userOf(payload);
     };
   }
   if (auth.jwtSecret) {
     const key = new TextEncoder().encode(auth.jwtSecret);
     return async (token) => {
-      const { payload } = await jwtVerify(token, key, { ...options, algorithms: ['HS256'] });
-      return claimAsUserId(payload, auth.userClaim);
+      const { payload } = await jwtVerify(token, key, { ...options(), algorithms: ['HS256'] });
+      return userOf(payload);
     };
   }
   return undefined;
@@ -93,10 +115,23 @@ export function createUserAuth(cookieName: string, verifiers: readonly Verifier[
  * Authenticates a request and sets `req.user`. Cookie-authenticated state changes must also
  * come from an allowed Origin: the cookie is ambient, so that is what stops cross-site forgery.
  */
-export function userAuthenticator(auth: UserAuth, trustedOrigins: readonly string[]): (req: Request) => Promise<void> {
+export function userAuthenticator(
+  auth: UserAuth,
+  trustedOrigins: readonly string[],
+  /** Counts each failed authentication (per client IP); its error (a 429) replaces the 401. */
+  failureLimit?: RequestHandler,
+): (req: Request) => Promise<void> {
   const trusted = new Set(trustedOrigins);
+  const countFailure = (req: Request): Promise<unknown> =>
+    failureLimit ? new Promise((resolve) => failureLimit(req, req.res!, resolve)) : Promise.resolve(undefined);
   return async (req) => {
-    const user = await auth.authenticate(req);
+    let user: AuthenticatedUser;
+    try {
+      user = await auth.authenticate(req);
+    } catch (error) {
+      const limited = await countFailure(req);
+      throw limited ?? error;
+    }
     if (user.via === 'cookie' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const origin = req.get('origin') ?? refererOrigin(req.get('referer'));
       if (!origin || !trusted.has(origin)) {

@@ -6,6 +6,7 @@ import type { Database, ConnectSessionRow } from '../db/schema.js';
 import { iso } from '../db/executor.js';
 import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
+import { redirectUriProblem } from '../lib/redirect-uri.js';
 import type { JobType } from '../ucw/job-types.js';
 import type { UcwClient, WidgetRequest } from '../ucw/index.js';
 import { capabilityQuery, signCapability } from './capability.js';
@@ -19,7 +20,7 @@ export interface ConnectSessionServiceDeps {
   clock: () => Date;
   ucwUserId: (platformUserId: string) => string;
   sessionSecrets: readonly string[];
-  config: Pick<Config, 'publicUrl' | 'allowedOrigins' | 'allowedRedirectUris' | 'session'>;
+  config: Pick<Config, 'env' | 'publicUrl' | 'allowedOrigins' | 'allowedRedirectUris' | 'session'>;
 }
 
 export interface ConnectUrlResult {
@@ -88,10 +89,15 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
           fields: [{ field: 'targetOrigin', message: 'required for embed "direct"' }],
         });
       }
-      if (body.redirectUri !== undefined && !allowedRedirects.has(body.redirectUri)) {
-        throw new AppError('validation_failed', 'redirectUri is not in ALLOWED_REDIRECT_URIS.', {
-          fields: [{ field: 'redirectUri', message: 'not an allowed redirect URI' }],
-        });
+      if (body.redirectUri !== undefined) {
+        // The scheme rule again, not only the list: a list built outside loadConfig is not trusted.
+        const why = redirectUriProblem(body.redirectUri, { production: deps.config.env === 'production' });
+        if (why) throw new AppError('validation_failed', `redirectUri ${why}.`, { fields: [{ field: 'redirectUri', message: why }] });
+        if (!allowedRedirects.has(body.redirectUri)) {
+          throw new AppError('validation_failed', 'redirectUri is not in ALLOWED_REDIRECT_URIS.', {
+            fields: [{ field: 'redirectUri', message: 'not an allowed redirect URI' }],
+          });
+        }
       }
       const target = body.connectionId ? await refreshTarget(userId, body.connectionId, body.institutionId) : undefined;
 

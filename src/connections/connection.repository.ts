@@ -17,8 +17,9 @@ export function listOwnedConnections(db: Db, userId: string): Promise<Connection
     .execute();
 }
 
-export function findConnectionByLookupKey(db: Db, lookupKey: string): Promise<ConnectionRow | undefined> {
-  return db.selectFrom('connections').selectAll().where('lookup_key', '=', lookupKey).executeTakeFirst();
+/** The row holding any of `lookupKeys` (the blind index under each key of the ring; see SecretBox.lookupKeys). */
+export function findConnectionByLookupKey(db: Db, lookupKeys: readonly string[]): Promise<ConnectionRow | undefined> {
+  return db.selectFrom('connections').selectAll().where('lookup_key', 'in', lookupKeys).orderBy('created_at').orderBy('id').executeTakeFirst();
 }
 
 /** The user's other live connection at the same aggregator and institution, if any (duplicate detection). */
@@ -39,8 +40,18 @@ export function findLiveConnectionAt(
   return query.orderBy('created_at').orderBy('id').executeTakeFirst();
 }
 
-export async function insertConnection(db: Db, row: NewConnection): Promise<void> {
-  await db.insertInto('connections').values(row).execute();
+/**
+ * Inserts unless another row already holds the lookup key (false then). On PostgreSQL a
+ * concurrent uncommitted insert of the same key makes this wait for that transaction, so a
+ * re-read afterwards sees the winner instead of the loser failing on the unique index.
+ */
+export async function insertConnectionUnlessTaken(db: Db, row: NewConnection): Promise<boolean> {
+  const result = await db
+    .insertInto('connections')
+    .values(row)
+    .onConflict((oc) => oc.column('lookup_key').doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
 export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<void> {

@@ -24,6 +24,8 @@ export interface ConnectionRoutesDeps {
   onChange: ConnectionChangeHook;
   deleteEnabled: boolean;
   dataEndpoints: boolean;
+  /** Per-user limit on the routes that call the UCW for data. */
+  dataRateLimit: RequestHandler;
 }
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
@@ -84,17 +86,17 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     next();
   };
 
-  router.get('/connections/:id/accounts', deps.authenticated, requireData, async (req, res) => {
+  router.get('/connections/:id/accounts', deps.authenticated, requireData, deps.dataRateLimit, async (req, res) => {
     const row = await owned(req.user!.id, String(req.params.id), { allowDeleted: false });
     res.setHeader('Cache-Control', 'no-store').json(await deps.ucw.getAccounts(ucwRef(req.user!.id, row)));
   });
 
-  router.get('/connections/:id/identity', deps.authenticated, requireData, async (req, res) => {
+  router.get('/connections/:id/identity', deps.authenticated, requireData, deps.dataRateLimit, async (req, res) => {
     const row = await owned(req.user!.id, String(req.params.id), { allowDeleted: false });
     res.setHeader('Cache-Control', 'no-store').json(await deps.ucw.getIdentity(ucwRef(req.user!.id, row)));
   });
 
-  router.get('/connections/:id/transactions', deps.authenticated, requireData, async (req, res) => {
+  router.get('/connections/:id/transactions', deps.authenticated, requireData, deps.dataRateLimit, async (req, res) => {
     const query = parseOr400(transactionsQuery, req.query, 'query');
     const row = await owned(req.user!.id, String(req.params.id), { allowDeleted: false });
     res.setHeader('Cache-Control', 'no-store').json(await deps.ucw.getTransactions(ucwRef(req.user!.id, row), query));

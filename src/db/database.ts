@@ -4,7 +4,9 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import type { MigrationContext } from './migration-context.js';
 import * as initial from './migrations/2026-11-26T0600-initial.js';
+import * as normalizeAggregators from './migrations/2026-11-30T2100-normalize-aggregators.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -16,33 +18,57 @@ export interface DatabaseHandle {
   pgPool: pg.Pool | undefined;
   /** The PostgreSQL schema in use (tests isolate themselves in one), for clients made outside Kysely. */
   pgSchema: string | undefined;
-  migrateToLatest(): Promise<void>;
+  /** Without a context, data migrations that need the data key fail if they find rows to change. */
+  migrateToLatest(context?: MigrationContext): Promise<void>;
   migrateDown(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Timestamped migrations, applied in name order. Each receives the dialect for the few DDL differences. */
-const migrations: Record<string, (dialect: Dialect) => Migration> = {
+/**
+ * Timestamped migrations, applied in name order. Each receives the dialect for the few DDL
+ * differences, and the context (keys, log) for data migrations.
+ */
+const migrations: Record<string, (dialect: Dialect, context: MigrationContext) => Migration> = {
   '2026-11-26T0600-initial': (dialect) => ({
     up: (db) => initial.up(db, dialect),
     down: (db) => initial.down(db),
   }),
+  '2026-11-30T2100-normalize-aggregators': (_dialect, context) => ({
+    up: (db) => normalizeAggregators.up(db, context),
+    down: () => normalizeAggregators.down(),
+  }),
 };
 
-function migrationProvider(dialect: Dialect): MigrationProvider {
+const silent: MigrationContext['log'] = { warn: () => undefined, info: () => undefined };
+
+function migrationProvider(dialect: Dialect, context: MigrationContext): MigrationProvider {
   return {
     getMigrations: async () =>
-      Object.fromEntries(Object.entries(migrations).map(([name, build]) => [name, build(dialect)])),
+      Object.fromEntries(Object.entries(migrations).map(([name, build]) => [name, build(dialect, context)])),
   };
 }
 
 // PostgreSQL returns bigint (int8) as strings by default; our counters and sequences fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/**
+ * No pooled PostgreSQL connection became free within DATABASE_POOL_TIMEOUT_MS: the service is
+ * overloaded, not broken. Thrown before any statement of the work ran, so nothing is half-written.
+ */
+export class DatabaseOverloadedError extends Error {
+  constructor(cause: unknown) {
+    super('no database connection became free in time', { cause });
+    this.name = 'DatabaseOverloadedError';
+  }
+}
+
+// pg-pool's two timeout errors: waiting for a free client, and opening a new one.
+const POOL_TIMEOUT_MESSAGES = new Set(['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout']);
+
 export function createDatabase(
   settings: Config['database'],
-  options: { pgSchema?: string; poolSize?: number } = {},
+  options: { pgSchema?: string; poolSize?: number; poolTimeoutMs?: number } = {},
 ): DatabaseHandle {
   if (settings.dialect === 'sqlite') {
     if (settings.path !== ':memory:') mkdirSync(dirname(settings.path), { recursive: true });
@@ -59,19 +85,28 @@ export function createDatabase(
   const pool = new pg.Pool({
     connectionString: settings.url,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.poolTimeoutMs ?? 5_000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Kysely acquires every connection through connect(): the one place a pool timeout surfaces.
+  const typedPool = {
+    connect: () =>
+      pool.connect().catch((error: unknown) => {
+        throw error instanceof Error && POOL_TIMEOUT_MESSAGES.has(error.message) ? new DatabaseOverloadedError(error) : error;
+      }),
+    end: () => pool.end(),
+  };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: typedPool }) });
   return handle(db, 'postgres', pool, schema);
 }
 
 function handle(db: Kysely<Database>, dialect: Dialect, pgPool: pg.Pool | undefined, pgSchema: string | undefined): DatabaseHandle {
   // Kysely looks for its bookkeeping tables across all schemas; pin them to ours so that two
   // schemas on one server (tests, or two deployments sharing a database) never confuse each other.
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) });
+  const migrator = (context: MigrationContext) =>
+    new Migrator({ db, provider: migrationProvider(dialect, context), ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) });
   const run = async (action: Promise<{ error?: unknown }>) => {
     const { error } = await action;
     if (error) throw error instanceof Error ? error : new Error(String(error));
@@ -81,8 +116,8 @@ function handle(db: Kysely<Database>, dialect: Dialect, pgPool: pg.Pool | undefi
     dialect,
     pgPool,
     pgSchema,
-    migrateToLatest: () => run(migrator.migrateToLatest()),
-    migrateDown: () => run(migrator.migrateDown()),
+    migrateToLatest: (context = { log: silent }) => run(migrator(context).migrateToLatest()),
+    migrateDown: () => run(migrator({ log: silent }).migrateDown()),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -3,7 +3,7 @@ import { statusFromCode, CONNECTED_CODE } from '../connections/connection-status
 import {
   findConnectionByLookupKey,
   findLiveConnectionAt,
-  insertConnection,
+  insertConnectionUnlessTaken,
   updateConnection,
 } from '../connections/connection.repository.js';
 import { toConnection } from '../connections/connection.view.js';
@@ -84,18 +84,13 @@ export function createEventService(deps: EventServiceDeps) {
     const { event, session, now } = input;
     const aggregator = event.aggregator!;
     const lookupKey = deps.secretBox.lookupKey(aggregator, event.aggregatorConnectionId!);
-    const existing = await findConnectionByLookupKey(trx, lookupKey);
-    if (existing && existing.user_id !== input.userId) {
-      deps.logger.warn(
-        { security: true, event: 'connection_claim_refused', connection: existing.id, sessionId: session?.id ?? null, aggregator },
-        'a user presented an aggregator connection owned by another user',
-      );
-      throw new AppError('conflict', 'This connection belongs to another user.');
-    }
-    const jobTypes = session?.job_types ?? existing?.job_types ?? '[]';
-    const institutionId = event.institutionId ?? existing?.institution_id ?? session?.institution_id ?? null;
+    // Rows not yet moved to the current key (a rotation in progress) still count as taken.
+    const lookupKeys = deps.secretBox.lookupKeys(aggregator, event.aggregatorConnectionId!);
+    let existing = await findConnectionByLookupKey(trx, lookupKeys);
 
     if (!existing) {
+      const jobTypes = session?.job_types ?? '[]';
+      const institutionId = event.institutionId ?? session?.institution_id ?? null;
       const duplicate = institutionId ? await findLiveConnectionAt(trx, input.userId, { aggregator, institutionId }) : undefined;
       const sealedConnection = deps.secretBox.seal(event.aggregatorConnectionId!);
       const row: ConnectionRow = {
@@ -118,9 +113,22 @@ export function createEventService(deps: EventServiceDeps) {
         updated_at: iso(now),
         last_connected_at: input.connected ? iso(now) : null,
       };
-      await insertConnection(trx, row);
-      return { row, statusChanged: true, created: true };
+      if (await insertConnectionUnlessTaken(trx, row)) return { row, statusChanged: true, created: true };
+      // A concurrent first delivery of the same connection committed between our read and our
+      // insert: continue as the second delivery it now is (same owner) or a claim (another user).
+      existing = await findConnectionByLookupKey(trx, lookupKeys);
+      if (!existing) throw new Error('connection insert conflicted but no row holds its lookup key');
     }
+
+    if (existing.user_id !== input.userId) {
+      deps.logger.warn(
+        { security: true, event: 'connection_claim_refused', connection: existing.id, sessionId: session?.id ?? null, aggregator },
+        'a user presented an aggregator connection owned by another user',
+      );
+      throw new AppError('conflict', 'This connection belongs to another user.');
+    }
+    const jobTypes = session?.job_types ?? existing.job_types;
+    const institutionId = event.institutionId ?? existing.institution_id ?? session?.institution_id ?? null;
 
     // Out of order: a status from a session that already connected, or older than the last
     // connect, must not demote what memberConnected established.
@@ -135,7 +143,8 @@ export function createEventService(deps: EventServiceDeps) {
       institution_id: institutionId,
       job_types: jobTypes,
       aggregator_user_id:
-        event.aggregatorUserId && !existing.aggregator_user_id ? deps.secretBox.seal(event.aggregatorUserId).value : existing.aggregator_user_id,
+        // Sealed under the row's own key: one encryption_key_id must open both columns.
+        event.aggregatorUserId && !existing.aggregator_user_id ? deps.secretBox.seal(event.aggregatorUserId, existing.encryption_key_id).value : existing.aggregator_user_id,
       last_connected_at: input.connected ? iso(now) : existing.last_connected_at,
       // A new aggregation makes earlier confirmation stale until it is verified again.
       verified: input.connected ? 0 : existing.verified,
@@ -252,7 +261,7 @@ export function createEventService(deps: EventServiceDeps) {
         const session = incoming.sessionId ? await findConnectSession(deps.db, incoming.sessionId) : undefined;
         const connection =
           event.aggregator && event.aggregatorConnectionId
-            ? await findConnectionByLookupKey(deps.db, deps.secretBox.lookupKey(event.aggregator, event.aggregatorConnectionId))
+            ? await findConnectionByLookupKey(deps.db, deps.secretBox.lookupKeys(event.aggregator, event.aggregatorConnectionId))
             : undefined;
         return { recorded: false, session, connection: connection?.user_id === incoming.userId ? connection : undefined, normalized: event };
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hasControlCharacters } from '../lib/identifiers.js';
+import { AppError } from '../http/errors.js';
 
 /**
  * One widget postMessage event, normalized across the two UCW payload generations (SPEC §7):
@@ -39,11 +40,39 @@ const identifier = (value: unknown): string | undefined => {
   return candidate !== undefined && !/\s/.test(candidate) && !hasControlCharacters(candidate) ? candidate : undefined;
 };
 
+/** The one spelling of an aggregator the BFF knows: what uniqueness, the blind index and the UCW see. */
+export const AGGREGATOR_PATTERN = /^[a-z0-9_-]{1,64}$/;
+
+/**
+ * `MX`, ` mx ` and `mx` are one aggregator: trimmed and lower-cased, or undefined when the value
+ * cannot be an aggregator at all. Only ASCII is lower-cased, so no Unicode letter (the Kelvin
+ * sign lower-cases to "k") can become an ASCII name by case folding.
+ */
+export function normalizeAggregator(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return /^[A-Za-z0-9_-]{1,64}$/.test(trimmed) ? trimmed.toLowerCase() : undefined;
+}
+
 const statusCode = (value: unknown): number | undefined => {
   const n = typeof value === 'string' && /^\d{1,2}$/.test(value) ? Number(value) : value;
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 99 ? n : undefined;
 };
 
+/** The event's aggregator, normalized; an aggregator field that is present but unusable is a 400. */
+function eventAggregator(metadata: Record<string, unknown>): string | undefined {
+  const field = metadata.aggregator !== undefined && metadata.aggregator !== null ? 'aggregator' : 'provider';
+  const raw = metadata[field];
+  if (raw === undefined || raw === null) return undefined;
+  const aggregator = normalizeAggregator(raw);
+  if (aggregator === undefined) {
+    const message = 'must be an aggregator name: 1 to 64 letters, digits, "_" or "-"';
+    throw new AppError('validation_failed', `metadata.${field} ${message}.`, { fields: [{ field: `metadata.${field}`, message }] });
+  }
+  return aggregator;
+}
+
+/** Normalizes one event; throws a 400 AppError when it names an aggregator that cannot be one. */
 export function normalizeEvent(type: string, metadata: Record<string, unknown>): NormalizedEvent {
   // connect/memberError nests the member: { member: { guid, connection_status } }.
   const member = metadata.member && typeof metadata.member === 'object' ? (metadata.member as Record<string, unknown>) : {};
@@ -54,7 +83,7 @@ export function normalizeEvent(type: string, metadata: Record<string, unknown>):
   }
   const code = statusCode(metadata.connection_status ?? metadata.connectionStatus ?? member.connection_status ?? member.connectionStatus);
   if (code !== undefined) safeMetadata.statusCode = code;
-  const aggregator = identifier(metadata.aggregator ?? metadata.provider);
+  const aggregator = eventAggregator(metadata);
   if (aggregator) safeMetadata.aggregator = aggregator;
   return {
     type,

@@ -24,6 +24,7 @@ export const errorStatus = {
   ucw_bad_response: 502,
   ucw_unavailable: 503,
   not_ready: 503,
+  overloaded: 503,
   ucw_timeout: 504,
 } as const;
 
@@ -51,6 +52,7 @@ export const errorTitle: Record<ErrorCode, string> = {
   ucw_bad_response: 'The UCW answered with an error',
   ucw_unavailable: 'The UCW is unavailable',
   not_ready: 'Not ready',
+  overloaded: 'Service overloaded',
   ucw_timeout: 'The UCW did not answer in time',
 };
 

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { DatabaseOverloadedError } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { AppError, errorTitle, type ErrorCode, type FieldError } from './errors.js';
 import { requestIdOf } from './request-id.js';
@@ -78,13 +79,19 @@ function fromClientStatus(error: unknown): AppError | undefined {
     : new AppError('malformed_request', 'The request could not be understood (malformed URL, header or body).', { cause: error });
 }
 
+/** A database pool with no free connection: a 503 the client may retry shortly, not a 500. */
+export function fromOverload(error: unknown): AppError | undefined {
+  if (!(error instanceof DatabaseOverloadedError)) return undefined;
+  return new AppError('overloaded', 'The service is busy; retry shortly.', { cause: error, headers: { 'Retry-After': '1' } });
+}
+
 /**
  * The one error renderer: every failure leaves as application/problem+json. Unknown errors
  * become a generic 500 whose body says nothing about internals; the full error is logged.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const known = error instanceof AppError ? error : (fromBodyParser(error) ?? fromClientStatus(error));
+    const known = error instanceof AppError ? error : (fromOverload(error) ?? fromBodyParser(error) ?? fromClientStatus(error));
     if (res.headersSent) {
       logger.error({ err: error, requestId: requestIdOf(req) }, 'error after the response started');
       res.destroy();

@@ -36,10 +36,15 @@ const capability = [
   { name: 'sig', in: 'query', required: true, schema: { type: 'string' }, description: 'Capability HMAC' },
 ];
 const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
-const userErrors = { '401': problem('No or invalid user token'), '404': problem('Not found, or not this user’s') };
+const userErrors = {
+  '401': problem('No or invalid user token'),
+  '404': problem('Not found, or not this user’s'),
+  '429': problem('Rate limited: too many failed authentications from this IP, or a per-user limit'),
+  '503': problem('overloaded: no database connection free in time (Retry-After), or the UCW is unreachable'),
+};
 const ucwErrors = {
   '502': problem('The UCW refused the request or the BFF’s credentials, or answered badly'),
-  '503': problem('The UCW is unreachable (Retry-After)'),
+  '503': problem('The UCW is unreachable, or the BFF is overloaded (Retry-After)'),
   '504': problem('The UCW did not answer in time'),
 };
 
@@ -71,7 +76,7 @@ export function openApiDocument(publicUrl: string): Json {
           summary: 'Create a connect session and its URL',
           security: userSecurity,
           requestBody: { required: true, content: { 'application/json': { schema: schema(connectUrlBody, 'input') } } },
-          responses: { '201': json(connectUrlResultSchema, 'The session'), '400': problem('Invalid body'), '403': problem('Cross-site cookie request'), '413': problem('Body too large, or JSON deeper than 32 levels or with more than 1,000 entries'), '429': problem('Rate limited'), ...userErrors, ...ucwErrors },
+          responses: { '201': json(connectUrlResultSchema, 'The session'), '400': problem('Invalid body'), '403': problem('Cross-site cookie request'), '413': problem('Body too large, or JSON deeper than 32 levels or with more than 1,000 entries'), ...userErrors, ...ucwErrors },
         },
       },
       '/connect-sessions/{id}': {
@@ -91,7 +96,7 @@ export function openApiDocument(publicUrl: string): Json {
         },
       },
       '/connections': {
-        get: { summary: 'The user’s connections', security: userSecurity, responses: { '200': json(connectionListSchema, 'Connections'), '401': userErrors['401'] } },
+        get: { summary: 'The user’s connections', security: userSecurity, responses: { '200': json(connectionListSchema, 'Connections'), '401': userErrors['401'], '429': userErrors['429'] } },
       },
       '/connections/{id}': {
         get: { summary: 'One connection', security: userSecurity, parameters: [idParam('id', 'Connection id')], responses: { '200': json({ $ref: '#/components/schemas/Connection' }, 'The connection'), ...userErrors } },
@@ -157,7 +162,7 @@ export function openApiDocument(publicUrl: string): Json {
           summary: 'Signed webhook-style event ingestion (Standard Webhooks)',
           security: [{ standardWebhooks: [] }],
           requestBody: { required: true, content: { 'application/json': { schema: schema(inboundWebhookBody, 'input') } } },
-          responses: { '200': json(webhookAnswerSchema, 'Applied, or a redelivery'), '400': problem('Invalid body, or a webhook-id over 256 printable ASCII characters'), '401': problem('Bad signature'), '409': problem('Connection owned by another user'), '413': problem('Body too large, or JSON deeper than 32 levels or with more than 1,000 entries'), '415': problem('Not JSON') },
+          responses: { '200': json(webhookAnswerSchema, 'Applied, or a redelivery'), '400': problem('Invalid body, or a webhook-id over 256 printable ASCII characters'), '401': problem('Bad signature'), '409': problem('Connection owned by another user'), '413': problem('Body too large, or JSON deeper than 32 levels or with more than 1,000 entries'), '415': problem('Not JSON'), '503': problem('overloaded: retry after Retry-After') },
         },
       },
       '/connect.js': { get: { summary: 'The drop-in browser script', responses: { '200': { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
@@ -172,7 +177,7 @@ export function openApiDocument(publicUrl: string): Json {
         },
       },
       '/dev/logout': { post: { summary: 'Development sign-out', responses: { '204': { description: 'Cookie cleared' }, '404': problem('Dev login disabled') } } },
-      '/me': { get: { summary: 'Who the request is authenticated as', security: userSecurity, responses: { '200': json(z.strictObject({ userId: z.string() }), 'The user'), '401': userErrors['401'] } } },
+      '/me': { get: { summary: 'Who the request is authenticated as', security: userSecurity, responses: { '200': json(z.strictObject({ userId: z.string() }), 'The user'), '401': userErrors['401'], '429': userErrors['429'] } } },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': json(healthSchema, 'Alive') } } },
       '/readyz': { get: { summary: 'Readiness: the database (critical) and the UCW (shown)', responses: { '200': json(readinessSchema, 'Ready'), '503': json(readinessSchema, 'Not ready') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', security: [{}, { metricsToken: [] }], responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': problem('METRICS_TOKEN required') } } },

@@ -8,6 +8,7 @@ import { iso } from '../db/executor.js';
 import type { ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError, isAppError, type ErrorCode } from '../http/errors.js';
 import { requestIdOf } from '../http/request-id.js';
+import { fromOverload } from '../http/problem.js';
 import { looksLikeId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { newNonce } from '../http/html.js';
@@ -138,7 +139,7 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
         }),
       );
     } catch (error) {
-      const known = isAppError(error) ? error : undefined;
+      const known = isAppError(error) ? error : fromOverload(error);
       if (!known) {
         logger.error({ err: error, requestId: requestIdOf(req) }, 'host page failed');
       } else if (known.status >= 500) {

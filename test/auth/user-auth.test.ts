@@ -130,3 +130,47 @@ describe('platform user authentication (JWKS)', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('platform token lifetime rules', () => {
+  let t: TestApp;
+  let aged: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+    aged = await buildTestApp({ env: { AUTH_MAX_TOKEN_AGE_SECONDS: '600' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await aged.close();
+  });
+
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  /** A correctly signed token whose time claims are exactly `times` (none unless given). */
+  const tokenWith = (times: { iat?: number; nbf?: number; exp?: number }) =>
+    new SignJWT({ sub: 'time-user', iss: TEST_ISSUER, aud: TEST_AUDIENCE, ...times })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode('test-secret-for-hs256-at-least-32-characters-long'));
+  const me = async (app: TestApp, token: string) => request(app.app).get('/me').set('Authorization', `Bearer ${token}`);
+
+  it.each([
+    ['has no exp', () => ({ iat: nowSeconds() })],
+    ['has iat a minute in the future', () => ({ iat: nowSeconds() + 60, exp: nowSeconds() + 600 })],
+    ['has nbf a minute in the future', () => ({ iat: nowSeconds(), nbf: nowSeconds() + 60, exp: nowSeconds() + 600 })],
+  ])('when the token %s, then 401', async (_name, times) => {
+    const res = await me(t, await tokenWith(times()));
+    expect([res.status, res.body.code]).toEqual([401, 'unauthenticated']);
+  });
+
+  it('when iat and nbf are within the clock tolerance, then the token is accepted', async () => {
+    const res = await me(t, await tokenWith({ iat: nowSeconds() + 2, nbf: nowSeconds() + 2, exp: nowSeconds() + 600 }));
+    expect(res.body).toEqual({ userId: 'time-user' });
+  });
+
+  it('when AUTH_MAX_TOKEN_AGE_SECONDS is set, then older tokens and tokens without iat are refused, younger ones accepted', async () => {
+    const old = await me(aged, await tokenWith({ iat: nowSeconds() - 700, exp: nowSeconds() + 600 }));
+    expect([old.status, old.body.detail]).toEqual([401, 'The access token has expired.']);
+    const noIat = await me(aged, await tokenWith({ exp: nowSeconds() + 600 }));
+    expect(noIat.status).toBe(401);
+    const young = await me(aged, await tokenWith({ iat: nowSeconds() - 500, exp: nowSeconds() + 600 }));
+    expect(young.body).toEqual({ userId: 'time-user' });
+  });
+});

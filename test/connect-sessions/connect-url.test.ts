@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { buildDependencies } from '../../src/dependencies.js';
 import { testDialects } from '../helpers/databases.js';
 import { bearer, createConnectUrl, relay, v1Connected } from '../helpers/flows.js';
 import { buildTestApp, FRONTEND_ORIGIN, SANDBOX_BEARER, type TestApp } from '../helpers/test-app.js';
@@ -211,5 +213,41 @@ describe('UCW_USER_ID_MODE=hmac', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('POST /connect-url redirectUri schemes', () => {
+  // A Config built by hand (as tests and embedders may) skips loadConfig's check: the request
+  // path must refuse dangerous schemes by itself.
+  let t: TestApp;
+  beforeAll(async () => {
+    const base = await buildTestApp({ sandbox: { version: 2 } });
+    const config = { ...base.config, allowedRedirectUris: ['javascript:alert(document.domain)', 'data:text/html,hi', 'http://app.example/cb', 'myapp://connected'] };
+    const deps = await buildDependencies(config, base.logs.logger, { database: base.database });
+    t = {
+      ...base,
+      app: createApp(deps),
+      close: async () => {
+        await deps.close();
+        await base.close();
+      },
+    };
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['javascript:alert(document.domain)', 'the javascript: scheme is never allowed'],
+    ['data:text/html,hi', 'the data: scheme is never allowed'],
+    ['http://app.example/cb', 'http: is allowed only for loopback hosts (use https:)'],
+  ])('when redirectUri is %s, even though listed, then 400 names redirectUri', async (redirectUri, message) => {
+    const res = await createConnectUrl(t.app, 'r-user', { jobTypes: ['transactions'], redirectUri });
+    expect([res.status, res.body.code]).toEqual([400, 'validation_failed']);
+    expect(res.body.errors).toContainEqual({ field: 'redirectUri', message });
+    expect(await t.database.db.selectFrom('connect_sessions').select('id').where('user_id', '=', 'r-user').execute()).toEqual([]);
+  });
+
+  it('when redirectUri is a listed custom app scheme, then 201', async () => {
+    const res = await createConnectUrl(t.app, 'r-user-ok', { jobTypes: ['transactions'], redirectUri: 'myapp://connected' });
+    expect(res.status).toBe(201);
   });
 });

@@ -60,7 +60,11 @@ describe.each(testDialects)('storage on %s', (dialect) => {
 
   it('when migrated down, then the tables are gone and up again restores them', async () => {
     database = await createTestDatabase(dialect);
-    await withSchemaLock(dialect, () => database.migrateDown());
+    // One step down per migration: the data migration first, then the tables.
+    await withSchemaLock(dialect, async () => {
+      await database.migrateDown();
+      await database.migrateDown();
+    });
     await expect(sql`select count(*) from connections`.execute(database.db)).rejects.toThrow();
     await withSchemaLock(dialect, () => database.migrateToLatest());
     const rows = await database.db.selectFrom('connections').selectAll().execute();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeEvent } from '../../src/events/widget-event.js';
+import { normalizeAggregator, normalizeEvent } from '../../src/events/widget-event.js';
 
 describe('normalizeEvent', () => {
   it('when a v1 payload arrives, then its fields map to the common names and secrets leave the safe metadata', () => {
@@ -30,5 +30,33 @@ describe('normalizeEvent', () => {
   it('when a status code is out of range or not a number, then there is none', () => {
     expect(normalizeEvent('connect/memberStatusUpdate', { connectionStatus: 'CONNECTED' }).statusCode).toBeUndefined();
     expect(normalizeEvent('connect/memberStatusUpdate', { connection_status: 1000 }).statusCode).toBeUndefined();
+  });
+});
+
+describe('normalizeAggregator', () => {
+  it.each([
+    ['mx', 'mx'],
+    ['MX', 'mx'],
+    [' Mx\t', 'mx'],
+    ['mx_int', 'mx_int'],
+    ['Plaid-Sandbox', 'plaid-sandbox'],
+    ['0', '0'],
+    ['a'.repeat(64), 'a'.repeat(64)],
+  ])('when the aggregator is %j, then it normalizes to %j', (raw, expected) => {
+    expect(normalizeAggregator(raw)).toBe(expected);
+  });
+
+  it.each([[''], ['   '], ['m x'], ['mx!'], ['mx.'], ['a'.repeat(65)], ['ＭＸ'], ['\u212Aakoya'], ['mx\u0000'], ['İ'], [42], [null], [{}], [['mx']]])(
+    'when the aggregator is %j, then it is not an aggregator',
+    (raw) => {
+      expect(normalizeAggregator(raw)).toBeUndefined();
+    },
+  );
+
+  it('when an event names an unusable aggregator (or provider), then normalizeEvent refuses it with a 400 naming the field', () => {
+    expect(() => normalizeEvent('connect/memberConnected', { aggregator: 'm x', connectionId: 'C' })).toThrow(expect.objectContaining({ code: 'validation_failed', fields: [expect.objectContaining({ field: 'metadata.aggregator' })] }));
+    expect(() => normalizeEvent('connect/memberConnected', { provider: 7, connectionId: 'C' })).toThrow(expect.objectContaining({ fields: [expect.objectContaining({ field: 'metadata.provider' })] }));
+    expect(normalizeEvent('connect/loaded', { aggregator: null, provider: ' SOPHTRON ' }).aggregator).toBe('sophtron');
+    expect(normalizeEvent('connect/loaded', {}).aggregator).toBeUndefined();
   });
 });

@@ -19,7 +19,7 @@ export interface TestDatabase extends DatabaseHandle {
  * A fresh, migrated database. PostgreSQL tests each get their own schema, so parallel test
  * files never see each other's rows; SQLite ones an in-memory database.
  */
-export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+export async function createTestDatabase(dialect: Dialect, pool: { poolSize?: number; poolTimeoutMs?: number } = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const handle = createDatabase({ dialect: 'sqlite', path: ':memory:' });
     await handle.migrateToLatest();
@@ -31,7 +31,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   // at that moment makes it fail. One advisory lock serialises creating and dropping schemas.
   const handle = await underSchemaLock(url, async (admin) => {
     await admin.query(`create schema ${schema}`);
-    const created = createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, poolSize: 5 });
+    const created = createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, poolSize: 5, ...pool });
     await created.migrateToLatest();
     return created;
   });

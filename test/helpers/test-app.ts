@@ -43,6 +43,8 @@ export const SANDBOX_BEARER = 'sandbox-m2m-token-for-tests';
 
 export interface TestAppOptions {
   dialect?: Dialect;
+  /** PostgreSQL pool settings of the test database. */
+  pool?: { poolSize?: number; poolTimeoutMs?: number };
   env?: Record<string, string | undefined>;
   clock?: () => Date;
   /** Start the sandbox UCW on a real loopback port and point the app at it (auth on, static bearer). */
@@ -70,7 +72,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       }
     : {};
   const config = loadConfig(testEnv({ ...sandboxEnv, ...options.env }));
-  const database = await createTestDatabase(options.dialect ?? 'sqlite');
+  const database = await createTestDatabase(options.dialect ?? 'sqlite', options.pool);
   const logs = captureLogs();
   const deps = await buildDependencies(config, logs.logger, {
     database,
