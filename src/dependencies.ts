@@ -113,7 +113,13 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const outbox = config.platformWebhook
     ? createOutboxDispatcher({ database, url: config.platformWebhook.url, secret: config.platformWebhook.secret, logger, metrics, clock, ...overrides.outboxOptions })
     : undefined;
-  const maintenance = createMaintenance({ database, logger, clock, webhookIdRetentionHours: config.webhooks.idRetentionHours });
+  const maintenance = createMaintenance({
+    database,
+    logger,
+    clock,
+    webhookIdRetentionHours: config.webhooks.idRetentionHours,
+    expireDueSessions: () => events.expireDueSessions(),
+  });
 
   const readinessChecks: DependencyCheck[] = [
     {

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, 
 import pg from 'pg';
 import type { Config } from '../config.js';
 import * as initial from './migrations/2026-11-26T0600-initial.js';
+import * as sessionLastError from './migrations/2026-11-30T2100-session-last-error.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -27,6 +28,10 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '2026-11-26T0600-initial': (dialect) => ({
     up: (db) => initial.up(db, dialect),
     down: (db) => initial.down(db),
+  }),
+  '2026-11-30T2100-session-last-error': () => ({
+    up: (db) => sessionLastError.up(db),
+    down: (db) => sessionLastError.down(db),
   }),
 };
 

@@ -8,6 +8,7 @@ import { iso } from '../db/executor.js';
 import type { ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError, isAppError, type ErrorCode } from '../http/errors.js';
 import { requestIdOf } from '../http/request-id.js';
+import { isOpenSession } from '../events/session-state.js';
 import { looksLikeId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { newNonce } from '../http/html.js';
@@ -24,7 +25,6 @@ export interface HostPageDeps {
   logger: Logger;
 }
 
-const TERMINAL = new Set<ConnectSessionRow['status']>(['connected', 'failed', 'expired']);
 
 /** What a person reads for each failure: short, actionable, never internals. */
 function errorContent(error: AppError): ErrorPageContent {
@@ -84,10 +84,10 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
   }
 
   function assertOpen(session: ConnectSessionRow, now: Date): void {
-    if (TERMINAL.has(session.status) || session.expires_at <= iso(now)) {
+    if (!isOpenSession(session.status) || session.expires_at <= iso(now)) {
       throw new AppError(
         'capability_expired',
-        session.status === 'connected' || session.status === 'failed'
+        session.status === 'connected' || session.status === 'cancelled'
           ? 'This connection attempt has already finished. Start again from the app.'
           : 'This connect link has expired. Start again from the app.',
       );
