@@ -74,6 +74,7 @@ export function createApp(deps: Dependencies): Express {
       metrics,
       metricsToken: config.metricsToken,
       checkTimeoutMs: Math.min(config.ucw.timeoutMs, 3_000),
+      logger,
     }),
   );
 

@@ -12,6 +12,7 @@ import { createDatabase, type DatabaseHandle } from './db/database.js';
 import { connectionChangeEffects } from './events/change-effects.js';
 import type { ConnectionChangeHook } from './events/connection-change.js';
 import { createEventService, type EventService } from './events/event.service.js';
+import { cachedCheck } from './health/cached-check.js';
 import type { DependencyCheck } from './health/health.routes.js';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs/job-runner.js';
 import type { PollingLoop } from './jobs/polling-loop.js';
@@ -121,6 +122,15 @@ export async function buildDependencies(config: Config, logger: Logger, override
     expireDueSessions: () => events.expireDueSessions(),
   });
 
+  // Failures are logged here, once per probe: /readyz shows anyone only up or down.
+  const probeUcw = cachedCheck(
+    async () => {
+      const result = await ucw.check();
+      if (!result.ok) logger.warn({ detail: result.detail }, 'readiness: the UCW check failed');
+      return result;
+    },
+    { ttlMs: config.readinessUcwCacheSeconds * 1000 },
+  );
   const readinessChecks: DependencyCheck[] = [
     {
       name: 'database',
@@ -134,7 +144,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
       // Shown, not fatal: an unreachable UCW must not take the BFF out of its load balancer.
       name: 'ucw',
       critical: false,
-      check: () => ucw.check(),
+      check: probeUcw,
     },
   ];
 
