@@ -147,6 +147,8 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
           widgetUrl,
           widgetUrlEndpoint: `${base}/widget-url?${query}`,
           eventsUrl: `${base}/events?${query}`,
+          cancelUrl: `${base}/cancel?${query}`,
+          expiresAt: session.expires_at,
           targetOrigin: session.target_origin,
           redirectUri: session.redirect_uri,
         }),
