@@ -148,7 +148,7 @@ describe.each(testDialects)('SSE heartbeats on %s', (dialect) => {
     try {
       const created = await createConnectUrl(t.app, 'beat-user', { jobTypes: ['transactions'] });
       const stream = await openSse(`${url}/connect-sessions/${created.body.sessionId}/stream`, { Authorization: await bearer('beat-user') });
-      await stream.untilHeartbeats(2);
+      await stream.untilHeartbeats(2, 40_000);
       expect(stream.ended).toBe(false);
       now = new Date('2026-11-26T06:10:00.000Z');
       await stream.finished();
@@ -161,7 +161,8 @@ describe.each(testDialects)('SSE heartbeats on %s', (dialect) => {
       await new Promise((resolve) => server.close(resolve));
       await t.close();
     }
-  });
+    // Real one-second heartbeats: generous on a loaded machine (nothing here is timed).
+  }, 60_000);
 });
 
 describe.runIf(testDialects.includes('postgres'))('session expiry across two BFF instances on one PostgreSQL', () => {
