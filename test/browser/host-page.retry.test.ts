@@ -131,6 +131,22 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       await page.close();
     });
 
+    it.sequential('top-level with redirectUri: at expiry after an uncorrected error, the page returns with status=failed', async () => {
+      const session = await topLevelSession({});
+      const page = await context.newPage();
+      // The page's own clock only: the session's deadline passes without waiting for it.
+      await page.clock.install();
+      await page.goto(session.url);
+      const widget = page.frameLocator('#widget');
+      await widget.getByTestId('institution-sandbox-bank').click();
+      await enterPassword(widget, 'wrong');
+      await widget.getByTestId('connect-button').click();
+      await expect.poll(() => page.getByTestId('host-status').getAttribute('data-state')).toBe('hint');
+      await Promise.all([page.waitForURL((url) => url.pathname === '/done'), page.clock.fastForward('31:00')]);
+      expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ sessionId: session.sessionId, status: 'failed' });
+      await page.close();
+    });
+
     it.sequential('framed: Cancel forwards connect/cancelled to the frontend and the session is cancelled', async () => {
       const page = await context.newPage();
       const session = await framedSession(page, {});
