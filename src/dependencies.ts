@@ -9,7 +9,7 @@ import { createUcwUserId } from './connect-sessions/ucw-user-id.js';
 import { createSecretBox, type SecretBox } from './connections/secret-box.js';
 import { verificationHandler } from './connections/verification.js';
 import { createDatabase, type DatabaseHandle } from './db/database.js';
-import { connectionChangeEffects } from './events/change-effects.js';
+import { connectionChangeEffects, sessionEndingEffects } from './events/change-effects.js';
 import type { ConnectionChangeHook } from './events/connection-change.js';
 import { createEventService, type EventService } from './events/event.service.js';
 import { cachedCheck } from './health/cached-check.js';
@@ -103,7 +103,16 @@ export async function buildDependencies(config: Config, logger: Logger, override
     verification: config.ucw.dataEndpoints,
     clock,
   });
-  const events = createEventService({ db: database.db, secretBox, clock, logger, metrics, onChange: onConnectionChange, publish });
+  const events = createEventService({
+    db: database.db,
+    secretBox,
+    clock,
+    logger,
+    metrics,
+    onChange: onConnectionChange,
+    onSessionEnded: sessionEndingEffects({ platformWebhook: config.platformWebhook !== undefined, clock }),
+    publish,
+  });
   const jobs = createJobRunner({
     database,
     logger,

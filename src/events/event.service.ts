@@ -16,7 +16,7 @@ import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { ConnectionChange, ConnectionChangeHook } from './connection-change.js';
+import type { ConnectionChange, ConnectionChangeHook, SessionEndingHook } from './connection-change.js';
 import { appendEvent, eventDedupeKey } from './event-log.repository.js';
 import { toForwardedEvent, type ForwardedEvent } from './forwarded-event.js';
 import { sessionStateOf, transitionSession, type SessionInput, type SessionTransition } from './session-state.js';
@@ -51,6 +51,8 @@ export interface EventServiceDeps {
   logger: Logger;
   metrics: Metrics;
   onChange: ConnectionChangeHook;
+  /** Inside the transaction that ended a session without a connection (cancel, expiry). */
+  onSessionEnded?: SessionEndingHook;
   /** After commit: wake the SSE streams of these sessions (in this and other instances). */
   publish: (sessionId: string) => Promise<void>;
 }
@@ -214,6 +216,12 @@ export function createEventService(deps: EventServiceDeps) {
     const ended = await deps.db.transaction().execute(async (trx) => {
       const current = await applySessionTransition(trx, session, transition, undefined, systemEvents, now);
       await announce(trx, [], systemEvents, now);
+      const kind = current.status;
+      if (systemEvents.length > 0 && deps.onSessionEnded && (kind === 'cancelled' || kind === 'failed' || kind === 'expired')) {
+        const connection = current.connection_id ? await findOwnedConnection(trx, current.user_id, current.connection_id) : undefined;
+        const lastError = current.last_error_at === null ? null : { statusCode: current.last_error_code, at: current.last_error_at };
+        await deps.onSessionEnded(trx, { kind, userId: current.user_id, sessionId: current.id, lastError, connection });
+      }
       return current;
     });
     if (systemEvents.length > 0) await deps.publish(session.id).catch(() => undefined);

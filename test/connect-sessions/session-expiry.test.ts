@@ -200,3 +200,43 @@ describe.runIf(testDialects.includes('postgres'))('session expiry across two BFF
     }
   });
 });
+
+describe.each(testDialects)('outbound webhooks for session endings on %s', (dialect) => {
+  it('when sessions end cancelled, failed and expired, then each ending is in the outbox once, with lastError and the connection, never an aggregator id', async () => {
+    let now = new Date('2026-11-26T06:00:00.000Z');
+    const t = await buildTestApp({
+      dialect,
+      clock: () => now,
+      env: { SESSION_TTL_SECONDS: '600', PLATFORM_WEBHOOK_URL: 'http://127.0.0.1:9/hooks', PLATFORM_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+    });
+    try {
+      const cancelled = await createConnectUrl(t.app, 'hook-user', { jobTypes: ['transactions'] });
+      const u = new URL(cancelled.body.url);
+      await request(t.app).post(`${u.pathname}/cancel${u.search}`).expect(200);
+      await request(t.app).post(`${u.pathname}/cancel${u.search}`).expect(200);
+      const failed = await createConnectUrl(t.app, 'hook-user', { jobTypes: ['transactions'] });
+      await relay(t.app, failed.body.url, { type: 'connect/memberStatusUpdate', metadata: { aggregator: 'mx', connectionId: 'CONN-hook-secret', connectionStatus: 0 } });
+      await relay(t.app, failed.body.url, memberError('CONN-hook-secret'));
+      const expired = await createConnectUrl(t.app, 'hook-user', { jobTypes: ['transactions'] });
+      now = new Date('2026-11-26T06:10:00.000Z');
+      await t.deps.events.expireDueSessions();
+      await t.deps.events.expireDueSessions();
+
+      const rows = await t.database.db.selectFrom('outbox').select(['type', 'payload']).where('type', 'like', 'session.%').orderBy('created_at').execute();
+      expect(JSON.stringify(rows)).not.toContain('CONN-hook-secret');
+      const byType = Object.fromEntries(rows.map((row) => [row.type, (JSON.parse(row.payload) as { data: Record<string, unknown> }).data]));
+      expect(rows.map((row) => row.type).sort()).toEqual(['session.cancelled', 'session.expired', 'session.failed']);
+      expect(byType['session.cancelled']).toEqual({ userId: 'hook-user', sessionId: cancelled.body.sessionId, status: 'cancelled', lastError: null, connection: null });
+      expect(byType['session.expired']).toEqual({ userId: 'hook-user', sessionId: expired.body.sessionId, status: 'expired', lastError: null, connection: null });
+      expect(byType['session.failed']).toMatchObject({
+        userId: 'hook-user',
+        sessionId: failed.body.sessionId,
+        status: 'failed',
+        lastError: { statusCode: 2, at: '2026-11-26T06:00:00.000Z' },
+        connection: { aggregator: 'mx', status: 'needs_attention', statusCode: 2 },
+      });
+    } finally {
+      await t.close();
+    }
+  });
+});
