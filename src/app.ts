@@ -74,6 +74,7 @@ export function createApp(deps: Dependencies): Express {
       metrics,
       metricsToken: config.metricsToken,
       checkTimeoutMs: Math.min(config.ucw.timeoutMs, 3_000),
+      logger,
     }),
   );
 
@@ -110,8 +111,16 @@ export function createApp(deps: Dependencies): Express {
         key: (req) => (req.user ? `user:${req.user.id}` : undefined),
       }),
       bodyLimitBytes: config.bodyLimitBytes,
-      stream: { db: deps.database.db, notifier: deps.notifier, verificationEnabled: config.ucw.dataEndpoints, heartbeatMs: 15_000 },
+      stream: {
+        db: deps.database.db,
+        notifier: deps.notifier,
+        verificationEnabled: config.ucw.dataEndpoints,
+        heartbeatMs: config.sseHeartbeatSeconds * 1000,
+        clock: deps.clock,
+        expireIfDue: (session) => deps.events.expireIfDue(session),
+      },
       streams: deps.streams,
+      expireIfDue: (session) => deps.events.expireIfDue(session),
     }),
   );
 

@@ -69,6 +69,8 @@ const envSchema = z
     SESSION_SECRET: csv.pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters'))),
     SESSION_TTL_SECONDS: int(30 * 60, 60, 24 * 3600),
     SESSION_MAX_LOADS: int(10, 1, 100),
+    SSE_HEARTBEAT_SECONDS: int(15, 1, 300),
+    READINESS_UCW_CACHE_SECONDS: int(10, 0, 3600),
 
     UCW_URL: optional(httpUrl),
     UCW_API_VERSION: z.enum(['1', '2', 'auto']).optional().default('auto'),
@@ -215,6 +217,10 @@ export interface Config {
   dataEncryptionKeys: readonly string[];
   rateLimits: { connectUrlPerMinute: number; ipPerMinute: number; authFailuresPerMinute: number; dataPerMinute: number };
   metricsToken: string | undefined;
+  /** How often an open SSE stream sends a comment line (keeps proxies from closing it) and re-reads the log. */
+  sseHeartbeatSeconds: number;
+  /** How long `/readyz` reuses the UCW probe's answer (one UCW call per interval at most; 0 probes each time, still single-flight). */
+  readinessUcwCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -323,6 +329,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       dataPerMinute: env.RATE_LIMIT_DATA_PER_MIN,
     },
     metricsToken: env.METRICS_TOKEN,
+    sseHeartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
+    readinessUcwCacheSeconds: env.READINESS_UCW_CACHE_SECONDS,
   };
   return deepFreeze(config);
 }

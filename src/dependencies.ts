@@ -9,9 +9,10 @@ import { createUcwUserId } from './connect-sessions/ucw-user-id.js';
 import { createSecretBox, type SecretBox } from './connections/secret-box.js';
 import { verificationHandler } from './connections/verification.js';
 import { createDatabase, type DatabaseHandle } from './db/database.js';
-import { connectionChangeEffects } from './events/change-effects.js';
+import { connectionChangeEffects, sessionEndingEffects } from './events/change-effects.js';
 import type { ConnectionChangeHook } from './events/connection-change.js';
 import { createEventService, type EventService } from './events/event.service.js';
+import { cachedCheck } from './health/cached-check.js';
 import type { DependencyCheck } from './health/health.routes.js';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs/job-runner.js';
 import type { PollingLoop } from './jobs/polling-loop.js';
@@ -102,7 +103,16 @@ export async function buildDependencies(config: Config, logger: Logger, override
     verification: config.ucw.dataEndpoints,
     clock,
   });
-  const events = createEventService({ db: database.db, secretBox, clock, logger, metrics, onChange: onConnectionChange, publish });
+  const events = createEventService({
+    db: database.db,
+    secretBox,
+    clock,
+    logger,
+    metrics,
+    onChange: onConnectionChange,
+    onSessionEnded: sessionEndingEffects({ platformWebhook: config.platformWebhook !== undefined, clock }),
+    publish,
+  });
   const jobs = createJobRunner({
     database,
     logger,
@@ -113,8 +123,23 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const outbox = config.platformWebhook
     ? createOutboxDispatcher({ database, url: config.platformWebhook.url, secret: config.platformWebhook.secret, logger, metrics, clock, ...overrides.outboxOptions })
     : undefined;
-  const maintenance = createMaintenance({ database, logger, clock, webhookIdRetentionHours: config.webhooks.idRetentionHours });
+  const maintenance = createMaintenance({
+    database,
+    logger,
+    clock,
+    webhookIdRetentionHours: config.webhooks.idRetentionHours,
+    expireDueSessions: () => events.expireDueSessions(),
+  });
 
+  // Failures are logged here, once per probe: /readyz shows anyone only up or down.
+  const probeUcw = cachedCheck(
+    async () => {
+      const result = await ucw.check();
+      if (!result.ok) logger.warn({ detail: result.detail }, 'readiness: the UCW check failed');
+      return result;
+    },
+    { ttlMs: config.readinessUcwCacheSeconds * 1000 },
+  );
   const readinessChecks: DependencyCheck[] = [
     {
       name: 'database',
@@ -128,7 +153,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
       // Shown, not fatal: an unreachable UCW must not take the BFF out of its load balancer.
       name: 'ucw',
       critical: false,
-      check: () => ucw.check(),
+      check: probeUcw,
     },
   ];
 

@@ -1,17 +1,24 @@
-import { expireSessions } from './connect-sessions/connect-session.repository.js';
 import type { DatabaseHandle } from './db/database.js';
 import { iso } from './db/executor.js';
 import { createPollingLoop, type PollingLoop } from './jobs/polling-loop.js';
 import type { Logger } from './logger.js';
 
 /**
- * Housekeeping every minute: open sessions past their expiry become `expired` (readers also
- * expire them on sight), and remembered webhook ids older than the retention window are pruned.
+ * Housekeeping every minute: open sessions past their expiry end, `failed` or `expired` (readers
+ * also end them on sight), and remembered webhook ids older than the retention window are pruned.
  */
-export function createMaintenance(options: { database: DatabaseHandle; logger: Logger; clock: () => Date; webhookIdRetentionHours: number; intervalMs?: number }): PollingLoop {
+export function createMaintenance(options: {
+  database: DatabaseHandle;
+  logger: Logger;
+  clock: () => Date;
+  webhookIdRetentionHours: number;
+  /** Ends open sessions past expiry, each recorded and announced (SSE streams hear it and close). */
+  expireDueSessions: () => Promise<number>;
+  intervalMs?: number;
+}): PollingLoop {
   const tick = async () => {
     const now = options.clock();
-    const expired = await expireSessions(options.database.db, iso(now));
+    const expired = await options.expireDueSessions();
     const cutoff = iso(new Date(now.getTime() - options.webhookIdRetentionHours * 3600_000));
     const pruned = await options.database.db.deleteFrom('inbound_webhooks').where('received_at', '<', cutoff).executeTakeFirst();
     if (expired > 0 || Number(pruned.numDeletedRows) > 0) {

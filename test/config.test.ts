@@ -24,6 +24,16 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.ucw)).toBe(true);
   });
 
+  it('when the SSE heartbeat and the readiness cache are not set, then 15 s and 10 s; set, they are read; out of range, named', () => {
+    expect([loadConfig({}).sseHeartbeatSeconds, loadConfig({}).readinessUcwCacheSeconds]).toEqual([15, 10]);
+    const set = loadConfig({ SSE_HEARTBEAT_SECONDS: '5', READINESS_UCW_CACHE_SECONDS: '0' });
+    expect([set.sseHeartbeatSeconds, set.readinessUcwCacheSeconds]).toEqual([5, 0]);
+    expect(problemsOf({ SSE_HEARTBEAT_SECONDS: '0', READINESS_UCW_CACHE_SECONDS: '-1' }).map((p) => p.split(':')[0]).sort()).toEqual([
+      'READINESS_UCW_CACHE_SECONDS',
+      'SSE_HEARTBEAT_SECONDS',
+    ]);
+  });
+
   it('when several variables are bad, then one error names every one of them', () => {
     const problems = problemsOf({ PORT: 'eighty', UCW_URL: 'ftp://x', ALLOWED_ORIGINS: 'https://a.test/path', UCW_AUTH: 'static' });
     expect(problems.map((p) => p.split(':')[0])).toEqual(

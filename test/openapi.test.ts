@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
+  cancelAnswerSchema,
   connectSessionSchema,
   connectUrlResultSchema,
   connectionListSchema,
@@ -66,5 +67,19 @@ describe('GET /openapi.json', () => {
     expect(again.body.existingConnectionId).toBe(relayed.body.forward.metadata.connectionId);
     conforms(problemSchema, (await createConnectUrl(t.app, 'doc-user', { jobTypes: 'nope' })).body);
     conforms(readinessSchema, (await request(t.app).get('/readyz')).body);
+
+    // A retryable error, then a cancel: lastError, the error field and the cancel answer.
+    const third = await createConnectUrl(t.app, 'doc-user', { jobTypes: ['transactions'] });
+    await relay(t.app, third.body.url, { type: 'connect/memberStatusUpdate', metadata: { aggregator: 'mx', connectionId: 'CONN-doc3', connectionStatus: 0 } });
+    const errored = await relay(t.app, third.body.url, { type: 'connect/memberError', metadata: { member: { guid: 'CONN-doc3', connection_status: 2 } } });
+    conforms(relayAnswerSchema, errored.body);
+    expect(errored.body.forward.metadata.error).toEqual({ statusCode: 2 });
+    const withError = (await request(t.app).get(`/connect-sessions/${third.body.sessionId}`).set('Authorization', auth)).body;
+    conforms(connectSessionSchema, withError);
+    expect(withError.lastError).toMatchObject({ statusCode: 2 });
+    const u = new URL(third.body.url);
+    const cancelled = await request(t.app).post(`${u.pathname}/cancel${u.search}`);
+    conforms(cancelAnswerSchema, cancelled.body);
+    conforms(connectSessionSchema, (await request(t.app).get(`/connect-sessions/${third.body.sessionId}`).set('Authorization', auth)).body);
   });
 });

@@ -35,13 +35,23 @@ export async function countSessionLoad(db: Db, id: string, maxLoads: number, now
   return result.numUpdatedRows > 0n;
 }
 
-/** Sessions past their expiry that never reached a terminal status become `expired`. */
-export async function expireSessions(db: Db, nowIso: string): Promise<number> {
-  const result = await db
-    .updateTable('connect_sessions')
-    .set({ status: 'expired', updated_at: nowIso })
+/**
+ * Writes a session change only while the row still has the status it was read with, so two
+ * writers (a relay, an expiry sweep, a cancel) never overwrite each other's ending.
+ */
+export async function updateOpenConnectSession(db: Db, id: string, readStatus: ConnectSessionRow['status'], changes: ConnectSessionUpdate): Promise<boolean> {
+  const result = await db.updateTable('connect_sessions').set(changes).where('id', '=', id).where('status', '=', readStatus).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Open sessions past their expiry, oldest first: what the maintenance sweep ends. */
+export function listDueSessions(db: Db, nowIso: string, limit: number): Promise<ConnectSessionRow[]> {
+  return db
+    .selectFrom('connect_sessions')
+    .selectAll()
     .where('status', 'in', ['created', 'opened'])
     .where('expires_at', '<=', nowIso)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
 }

@@ -10,7 +10,7 @@ import { redirectUriProblem } from '../lib/redirect-uri.js';
 import type { JobType } from '../ucw/job-types.js';
 import type { UcwClient, WidgetRequest } from '../ucw/index.js';
 import { capabilityQuery, signCapability } from './capability.js';
-import { insertConnectSession, updateConnectSession } from './connect-session.repository.js';
+import { insertConnectSession } from './connect-session.repository.js';
 import type { ConnectUrlBody } from './connect-url.schemas.js';
 
 export interface ConnectSessionServiceDeps {
@@ -117,6 +117,8 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
         single_account_select: body.singleAccountSelect === undefined ? null : body.singleAccountSelect ? 1 : 0,
         status: 'created',
         failure_reason: null,
+        last_error_code: null,
+        last_error_at: null,
         load_count: 0,
         expires_at: iso(expiresAt),
         created_at: iso(now),
@@ -139,14 +141,6 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
         mode: session.mode,
         ...(existing ? { existingConnectionId: existing.id } : {}),
       };
-    },
-
-    /** Marks an open session past its expiry as `expired` (on read; a periodic sweep does the rest). */
-    async expireIfDue(session: ConnectSessionRow): Promise<ConnectSessionRow> {
-      const now = iso(deps.clock());
-      if ((session.status !== 'created' && session.status !== 'opened') || session.expires_at > now) return session;
-      await updateConnectSession(deps.db, session.id, { status: 'expired', updated_at: now });
-      return { ...session, status: 'expired', updated_at: now };
     },
 
     /** Mints a fresh widget URL for the host page, whose own origin receives the widget's events. */

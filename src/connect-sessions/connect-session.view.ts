@@ -9,6 +9,8 @@ export interface ConnectSessionView {
   mode: ConnectSessionRow['mode'];
   jobTypes: JobType[];
   expiresAt: string;
+  /** The latest memberError while the session was open; null when none. */
+  lastError: { statusCode: number | null; at: string } | null;
   connection: Connection | null;
 }
 
@@ -19,6 +21,7 @@ export function toConnectSessionView(row: ConnectSessionRow, connection: Connect
     mode: row.mode,
     jobTypes: JSON.parse(row.job_types) as JobType[],
     expiresAt: row.expires_at,
+    lastError: row.last_error_at === null ? null : { statusCode: row.last_error_code, at: row.last_error_at },
     connection,
   };
 }

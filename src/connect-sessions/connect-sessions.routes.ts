@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Kysely } from 'kysely';
 import { findOwnedConnection } from '../connections/connection.repository.js';
 import { toConnection } from '../connections/connection.view.js';
-import type { Database } from '../db/schema.js';
+import type { ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { jsonBody } from '../http/json-body.js';
 import { parseOr400 } from '../http/validate.js';
@@ -21,6 +21,8 @@ export interface ConnectSessionRoutesDeps {
   bodyLimitBytes: number;
   stream: SessionStreamDeps;
   streams: StreamRegistry;
+  /** Ends an open session past its expiry (recorded and announced like any change). */
+  expireIfDue: (session: ConnectSessionRow) => Promise<ConnectSessionRow>;
 }
 
 const USER_ID_FROM_AUTH = 'userId is not accepted: the user comes from authentication.';
@@ -42,7 +44,7 @@ export function connectSessionRoutes(deps: ConnectSessionRoutesDeps): Router {
     const id = String(req.params.id);
     const found = looksLikeId('cs', id) ? await findOwnedConnectSession(deps.db, req.user!.id, id) : undefined;
     if (!found) throw new AppError('not_found', 'No such connect session.');
-    const session = await deps.service.expireIfDue(found);
+    const session = await deps.expireIfDue(found);
     const connection = session.connection_id ? await findOwnedConnection(deps.db, req.user!.id, session.connection_id) : undefined;
     res.setHeader('Cache-Control', 'no-store').json(toConnectSessionView(session, connection ? toConnection(connection) : null));
   });
@@ -51,7 +53,7 @@ export function connectSessionRoutes(deps: ConnectSessionRoutesDeps): Router {
     const id = String(req.params.id);
     const found = looksLikeId('cs', id) ? await findOwnedConnectSession(deps.db, req.user!.id, id) : undefined;
     if (!found) throw new AppError('not_found', 'No such connect session.');
-    streamSession(deps.stream, deps.streams, await deps.service.expireIfDue(found), req, res);
+    streamSession(deps.stream, deps.streams, await deps.expireIfDue(found), req, res);
   });
 
   return router;

@@ -10,6 +10,9 @@ export interface SessionStreamDeps {
   /** With verification on, `connected` is not the end: `dataReady` (or a failed verification) is. */
   verificationEnabled: boolean;
   heartbeatMs: number;
+  clock: () => Date;
+  /** Ends the session if its expiry has passed; the recorded ending then reaches the stream. */
+  expireIfDue: (session: ConnectSessionRow) => Promise<unknown>;
 }
 
 /** Open streams, so shutdown can end them instead of waiting for clients to leave. */
@@ -27,7 +30,8 @@ export class StreamRegistry {
   }
 }
 
-const TERMINAL_SESSION = new Set(['failed', 'expired']);
+// `connected` is final only without verification (then `dataReady` or `verificationFailed` is).
+const TERMINAL_SESSION = new Set<string>(['failed', 'cancelled', 'expired']);
 
 function isFinal(type: string, data: Record<string, unknown>, verificationEnabled: boolean): boolean {
   if (type === 'failed' || type === 'verificationFailed' || type === 'dataReady') return true;
@@ -93,6 +97,10 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
   const unregister = registry.add(close);
   const heartbeat = setInterval(() => {
     res.write(': heartbeat\n\n');
+    // The sweep ends expired sessions too, but only every minute: an open stream need not wait.
+    if (!TERMINAL_SESSION.has(session.status) && session.expires_at <= deps.clock().toISOString()) {
+      deps.expireIfDue(session).catch(() => undefined);
+    }
     pump();
   }, deps.heartbeatMs);
   heartbeat.unref();

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { MigrationContext } from './migration-context.js';
 import * as initial from './migrations/2026-11-26T0600-initial.js';
 import * as normalizeAggregators from './migrations/2026-11-30T2100-normalize-aggregators.js';
+import * as sessionLastError from './migrations/2026-11-30T2110-session-last-error.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -37,6 +38,10 @@ const migrations: Record<string, (dialect: Dialect, context: MigrationContext) =
   '2026-11-30T2100-normalize-aggregators': (_dialect, context) => ({
     up: (db) => normalizeAggregators.up(db, context),
     down: () => normalizeAggregators.down(),
+  }),
+  '2026-11-30T2110-session-last-error': () => ({
+    up: (db) => sessionLastError.up(db),
+    down: (db) => sessionLastError.down(db),
   }),
 };
 

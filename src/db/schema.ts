@@ -22,8 +22,11 @@ export interface ConnectSessionTable {
   presentation: 'auto' | 'iframe' | 'popup';
   redirect_uri: string | null;
   single_account_select: Flag | null;
-  status: 'created' | 'opened' | 'connected' | 'failed' | 'expired';
+  status: 'created' | 'opened' | 'connected' | 'failed' | 'cancelled' | 'expired';
   failure_reason: string | null;
+  /** The latest `memberError` (its status code, null when it carried none) while the session was open. */
+  last_error_code: ColumnType<number | null, number | null | undefined, number | null>;
+  last_error_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>;
   load_count: ColumnType<number, number | undefined, number>;
   expires_at: Timestamp;
   created_at: Timestamp;

@@ -1,7 +1,7 @@
 import { toConnection } from '../connections/connection.view.js';
 import { enqueueOutbox } from '../outbox/outbox.repository.js';
 import { enqueueJob } from '../jobs/job.repository.js';
-import type { ConnectionChangeHook } from './connection-change.js';
+import type { ConnectionChangeHook, SessionEndingHook } from './connection-change.js';
 
 /** How long the BFF keeps trying to read a new connection's accounts before giving up. */
 export const VERIFICATION_DEADLINE_MS = 15 * 60_000;
@@ -34,5 +34,29 @@ export function connectionChangeEffects(options: { platformWebhook: boolean; ver
         now,
       );
     }
+  };
+}
+
+/**
+ * A session that ends without connecting (cancelled, failed, expired) is a state change too: the
+ * platform webhook hears it from the same outbox, in the same transaction as the ending.
+ */
+export function sessionEndingEffects(options: { platformWebhook: boolean; clock: () => Date }): SessionEndingHook {
+  return async (trx, ending) => {
+    if (!options.platformWebhook) return;
+    await enqueueOutbox(
+      trx,
+      {
+        type: `session.${ending.kind}`,
+        data: {
+          userId: ending.userId,
+          sessionId: ending.sessionId,
+          status: ending.kind,
+          lastError: ending.lastError,
+          connection: ending.connection ? toConnection(ending.connection) : null,
+        },
+      },
+      options.clock(),
+    );
   };
 }

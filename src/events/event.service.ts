@@ -3,20 +3,23 @@ import { statusFromCode, CONNECTED_CODE } from '../connections/connection-status
 import {
   findConnectionByLookupKey,
   findLiveConnectionAt,
+  findOwnedConnection,
   insertConnectionUnlessTaken,
   updateConnection,
 } from '../connections/connection.repository.js';
 import { toConnection } from '../connections/connection.view.js';
 import type { SecretBox } from '../connections/secret-box.js';
-import { findConnectSession, updateConnectSession } from '../connect-sessions/connect-session.repository.js';
+import { findConnectSession, listDueSessions, updateOpenConnectSession } from '../connect-sessions/connect-session.repository.js';
 import { iso, type Db } from '../db/executor.js';
 import type { ConnectionRow, ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { ConnectionChange, ConnectionChangeHook } from './connection-change.js';
+import type { ConnectionChange, ConnectionChangeHook, SessionEndingHook } from './connection-change.js';
 import { appendEvent, eventDedupeKey } from './event-log.repository.js';
+import { toForwardedEvent, type ForwardedEvent } from './forwarded-event.js';
+import { sessionStateOf, transitionSession, type SessionInput, type SessionTransition } from './session-state.js';
 import { normalizeEvent, type NormalizedEvent } from './widget-event.js';
 
 export interface IncomingEvent {
@@ -37,6 +40,8 @@ export interface RecordResult {
   session: ConnectSessionRow | undefined;
   connection: ConnectionRow | undefined;
   normalized: NormalizedEvent;
+  /** The frontend's copy, for events recorded into a session. */
+  forward: ForwardedEvent | undefined;
 }
 
 export interface EventServiceDeps {
@@ -46,11 +51,15 @@ export interface EventServiceDeps {
   logger: Logger;
   metrics: Metrics;
   onChange: ConnectionChangeHook;
+  /** Inside the transaction that ended a session without a connection (cancel, expiry). */
+  onSessionEnded?: SessionEndingHook;
   /** After commit: wake the SSE streams of these sessions (in this and other instances). */
   publish: (sessionId: string) => Promise<void>;
 }
 
 class Duplicate extends Error {}
+
+const errorOf = (event: NormalizedEvent) => (event.type === 'connect/memberError' ? { statusCode: event.statusCode ?? null } : undefined);
 
 export type EventService = ReturnType<typeof createEventService>;
 
@@ -167,15 +176,98 @@ export function createEventService(deps: EventServiceDeps) {
     return { row: next, statusChanged: next.status !== existing.status || input.connected, created: false };
   }
 
+  type SystemEvent = { sessionId: string; userId: string; type: string; data: unknown };
+
+  /**
+   * Writes a session transition (only while the row is still open, so a concurrent ending is
+   * never overwritten) and queues what SSE streams must hear. Returns the session as it now is.
+   */
+  async function applySessionTransition(
+    trx: Db,
+    session: ConnectSessionRow,
+    transition: SessionTransition,
+    connection: ConnectionRow | undefined,
+    systemEvents: SystemEvent[],
+    now: Date,
+  ): Promise<ConnectSessionRow> {
+    if (!transition.changed) return session;
+    const { next } = transition;
+    const changes = {
+      status: next.status,
+      connection_id: next.connectionId,
+      last_error_code: next.lastError?.statusCode ?? null,
+      last_error_at: next.lastError?.at ?? null,
+      failure_reason: transition.announcements.find((a) => a.type === 'failed')?.reason ?? session.failure_reason,
+      updated_at: iso(now),
+    };
+    if (!(await updateOpenConnectSession(trx, session.id, session.status, changes))) {
+      // Another writer moved the session first; what it wrote stands.
+      return (await findConnectSession(trx, session.id)) ?? session;
+    }
+    for (const announcement of transition.announcements) {
+      const data =
+        announcement.type === 'status'
+          ? { status: announcement.status }
+          : announcement.type === 'failed'
+            ? { reason: announcement.reason }
+            : { connection: connection ? toConnection(connection) : null };
+      systemEvents.push({ sessionId: session.id, userId: session.user_id, type: announcement.type, data });
+    }
+    return { ...session, ...changes };
+  }
+
+  /** Cancel or expiry: one transaction for the row and its log entries, then the streams hear it. */
+  async function endSession(session: ConnectSessionRow, input: Extract<SessionInput, { kind: 'cancel' | 'expire' }>): Promise<ConnectSessionRow> {
+    const transition = transitionSession(sessionStateOf(session), input);
+    if (!transition.changed) return session;
+    const now = deps.clock();
+    const systemEvents: SystemEvent[] = [];
+    const ended = await deps.db.transaction().execute(async (trx) => {
+      const current = await applySessionTransition(trx, session, transition, undefined, systemEvents, now);
+      await announce(trx, [], systemEvents, now);
+      const kind = current.status;
+      if (systemEvents.length > 0 && deps.onSessionEnded && (kind === 'cancelled' || kind === 'failed' || kind === 'expired')) {
+        const connection = current.connection_id ? await findOwnedConnection(trx, current.user_id, current.connection_id) : undefined;
+        const lastError = current.last_error_at === null ? null : { statusCode: current.last_error_code, at: current.last_error_at };
+        await deps.onSessionEnded(trx, { kind, userId: current.user_id, sessionId: current.id, lastError, connection });
+      }
+      return current;
+    });
+    if (systemEvents.length > 0) await deps.publish(session.id).catch(() => undefined);
+    return ended;
+  }
+
+  /**
+   * `connect/memberError` names its member without an aggregator (`{ member: { guid } }`). When
+   * that member is the session's own connection, the error is about it: borrow its aggregator.
+   */
+  async function attributeToSessionConnection(trx: Db, session: ConnectSessionRow | undefined, event: NormalizedEvent): Promise<NormalizedEvent> {
+    if (event.aggregator || !event.aggregatorConnectionId || !session?.connection_id) return event;
+    const own = await findOwnedConnection(trx, session.user_id, session.connection_id);
+    if (!own || own.lookup_key !== deps.secretBox.lookupKey(own.aggregator, event.aggregatorConnectionId)) return event;
+    return { ...event, aggregator: own.aggregator };
+  }
+
+  /** The frontend's copy of an event: the session and its own connection as they now stand. */
+  async function forwardFor(type: string, session: ConnectSessionRow, known: ConnectionRow | undefined, error?: { statusCode: number | null }): Promise<ForwardedEvent> {
+    const connection =
+      session.connection_id === null
+        ? undefined
+        : known?.id === session.connection_id
+          ? known
+          : await findOwnedConnection(deps.db, session.user_id, session.connection_id);
+    return toForwardedEvent(type, session, connection, error);
+  }
+
   async function apply(trx: Db, incoming: IncomingEvent, event: NormalizedEvent, now: Date) {
     let session = incoming.sessionId ? await findConnectSession(trx, incoming.sessionId) : undefined;
     // Callers check ownership already; this keeps a slip there from crossing users here.
     if (incoming.sessionId && session?.user_id !== incoming.userId) throw new AppError('not_found', 'No such connect session.');
-    const before = session?.status;
     const changes: ConnectionChange[] = [];
-    const systemEvents: Array<{ sessionId: string; userId: string; type: string; data: unknown }> = [];
+    const systemEvents: SystemEvent[] = [];
     let connection: ConnectionRow | undefined;
     const occurredAt = incoming.occurredAt ?? now;
+    event = await attributeToSessionConnection(trx, session, event);
 
     const connected = event.type === 'connect/memberConnected';
     const failed = event.type === 'connect/memberError';
@@ -193,27 +285,14 @@ export function createEventService(deps: EventServiceDeps) {
     }
 
     if (session) {
-      let status = session.status;
-      if (status === 'created') status = 'opened';
-      // Terminal statuses stay: a late error after success (or a retry after a failure that
-      // then succeeds) is decided by memberConnected, the strongest evidence there is.
-      if (connected && status !== 'expired') status = 'connected';
-      else if (failed && status === 'opened') status = 'failed';
-      const connectionId = connected && connection ? connection.id : (session.connection_id ?? connection?.id ?? null);
-      if (status !== session.status || connectionId !== session.connection_id) {
-        await updateConnectSession(trx, session.id, {
-          status,
-          connection_id: connectionId,
-          failure_reason: status === 'failed' && session.status !== 'failed' ? `memberError${event.statusCode === undefined ? '' : ` (status ${event.statusCode})`}` : session.failure_reason,
-          updated_at: iso(now),
-        });
-        session = { ...session, status, connection_id: connectionId, updated_at: iso(now) };
-      }
-      if (status !== before) {
-        systemEvents.push({ sessionId: session.id, userId: incoming.userId, type: 'status', data: { status } });
-        if (status === 'connected' && connection) systemEvents.push({ sessionId: session.id, userId: incoming.userId, type: 'connected', data: { connection: toConnection(connection) } });
-        if (status === 'failed') systemEvents.push({ sessionId: session.id, userId: incoming.userId, type: 'failed', data: { reason: session.failure_reason } });
-      }
+      const transition = transitionSession(sessionStateOf(session), {
+        kind: 'widget_event',
+        type: event.type,
+        statusCode: event.statusCode,
+        connectionId: connection?.id ?? null,
+        at: iso(occurredAt),
+      });
+      session = await applySessionTransition(trx, session, transition, connected ? connection : undefined, systemEvents, now);
     }
     return { session, connection, changes, systemEvents };
   }
@@ -255,7 +334,8 @@ export function createEventService(deps: EventServiceDeps) {
         });
         deps.metrics.eventsRecorded.inc({ type: incoming.type, source: incoming.source });
         if (result.systemEvents.length > 0 && incoming.sessionId) await deps.publish(incoming.sessionId).catch(() => undefined);
-        return { recorded: true, session: result.session, connection: result.connection, normalized: event };
+        const forward = result.session ? await forwardFor(incoming.type, result.session, result.connection, errorOf(event)) : undefined;
+        return { recorded: true, session: result.session, connection: result.connection, normalized: event, forward };
       } catch (error) {
         if (!(error instanceof Duplicate)) throw error;
         const session = incoming.sessionId ? await findConnectSession(deps.db, incoming.sessionId) : undefined;
@@ -263,10 +343,43 @@ export function createEventService(deps: EventServiceDeps) {
           event.aggregator && event.aggregatorConnectionId
             ? await findConnectionByLookupKey(deps.db, deps.secretBox.lookupKeys(event.aggregator, event.aggregatorConnectionId))
             : undefined;
-        return { recorded: false, session, connection: connection?.user_id === incoming.userId ? connection : undefined, normalized: event };
+        const own = connection?.user_id === incoming.userId ? connection : undefined;
+        const forward = session ? await forwardFor(incoming.type, session, own, errorOf(event)) : undefined;
+        return { recorded: false, session, connection: own, normalized: event, forward };
       }
     },
 
     announce,
+
+    /**
+     * The person cancelled (host page Cancel): an open session becomes `cancelled`, one past its
+     * expiry ends as expiry decides, an ended one stays. Returns the `connect/cancelled` copy.
+     */
+    async cancelSession(session: ConnectSessionRow): Promise<{ session: ConnectSessionRow; forward: ForwardedEvent }> {
+      const ended = await endSession(session, session.expires_at <= iso(deps.clock()) ? { kind: 'expire' } : { kind: 'cancel' });
+      return { session: ended, forward: await forwardFor('connect/cancelled', ended, undefined) };
+    },
+
+    /** An open session past its expiry ends `failed` (after a memberError) or `expired`, recorded like any change. */
+    async expireIfDue(session: ConnectSessionRow): Promise<ConnectSessionRow> {
+      if (session.expires_at > iso(deps.clock())) return session;
+      return endSession(session, { kind: 'expire' });
+    },
+
+    /** The maintenance sweep: ends every open session past its expiry, a batch at a time. */
+    async expireDueSessions(batchSize = 100): Promise<number> {
+      let ended = 0;
+      for (;;) {
+        const due = await listDueSessions(deps.db, iso(deps.clock()), batchSize);
+        let endedNow = 0;
+        for (const session of due) {
+          const after = await endSession(session, { kind: 'expire' });
+          if (after.status !== session.status) endedNow += 1;
+        }
+        ended += endedNow;
+        // A full batch that ended nothing (all raced by other writers) would repeat forever.
+        if (due.length < batchSize || endedNow === 0) return ended;
+      }
+    },
   };
 }

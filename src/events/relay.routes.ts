@@ -8,6 +8,7 @@ import { jsonBody } from '../http/json-body.js';
 import { parseOr400 } from '../http/validate.js';
 import { looksLikeId } from '../ids.js';
 import type { EventService } from './event.service.js';
+import { isOpenSession } from './session-state.js';
 import { widgetEventSchema } from './widget-event.js';
 
 export interface RelayRoutesDeps {
@@ -19,14 +20,22 @@ export interface RelayRoutesDeps {
   bodyLimitBytes: number;
 }
 
-/** What the host page forwards to the frontend: the BFF's view, never an aggregator id. */
-export interface ForwardedEvent {
-  type: string;
-  metadata: { sessionId: string; connectionId: string | null; aggregator: string | null; institutionId: string | null; status: ConnectSessionRow['status'] };
-}
+export type { ForwardedEvent } from './forwarded-event.js';
 
 export function relayRoutes(deps: RelayRoutesDeps): Router {
   const router = Router();
+
+  /**
+   * Events into a session that ended by time (or was never going to accept more) are refused.
+   * A session past its expiry is ended first, so the ending is recorded and announced.
+   * Late events after `connected` or `cancelled` are still recorded (the widget may finish
+   * posting after the page moved on), and never change the session's status.
+   */
+  async function refuseEnded(session: ConnectSessionRow): Promise<ConnectSessionRow> {
+    const current = isOpenSession(session.status) ? await deps.events.expireIfDue(session) : session;
+    if (current.status === 'expired' || current.status === 'failed') throw new AppError('capability_expired', 'This connect session has expired.');
+    return current;
+  }
 
   /**
    * Who may relay into a session: the host page holding the signed capability, or (for
@@ -50,10 +59,7 @@ export function relayRoutes(deps: RelayRoutesDeps): Router {
   };
 
   router.post('/connect/:sessionId/events', sessionAccess, ...jsonBody(deps.bodyLimitBytes), async (req, res) => {
-    const session = res.locals.session as ConnectSessionRow;
-    if (session.status === 'expired' || (session.expires_at <= deps.clock().toISOString() && session.status !== 'connected' && session.status !== 'failed')) {
-      throw new AppError('capability_expired', 'This connect session has expired.');
-    }
+    const session = await refuseEnded(res.locals.session as ConnectSessionRow);
     const event = parseOr400(widgetEventSchema, req.body, 'event');
     const result = await deps.events.record({
       userId: session.user_id,
@@ -63,17 +69,18 @@ export function relayRoutes(deps: RelayRoutesDeps): Router {
       metadata: event.metadata,
     });
     const current = result.session ?? session;
-    const forward: ForwardedEvent = {
-      type: event.type,
-      metadata: {
-        sessionId: current.id,
-        connectionId: result.connection?.id ?? current.connection_id,
-        aggregator: result.connection?.aggregator ?? result.normalized.aggregator ?? null,
-        institutionId: result.connection?.institution_id ?? result.normalized.institutionId ?? current.institution_id,
-        status: current.status,
-      },
-    };
+    const forward = result.forward!;
     res.status(200).setHeader('Cache-Control', 'no-store').json({ recorded: result.recorded, sessionStatus: current.status, forward });
+  });
+
+  /**
+   * The person pressed Cancel on the host page (or closed connect.js's window): the session ends
+   * `cancelled` server-side, so SSE streams and `GET /connect-sessions/:id` see it too. An ended
+   * session answers with its status unchanged.
+   */
+  router.post('/connect/:sessionId/cancel', sessionAccess, async (_req, res) => {
+    const { session, forward } = await deps.events.cancelSession(res.locals.session as ConnectSessionRow);
+    res.status(200).setHeader('Cache-Control', 'no-store').json({ sessionStatus: session.status, forward });
   });
 
   return router;

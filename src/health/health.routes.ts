@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
+import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AppError } from '../http/errors.js';
 
@@ -7,6 +8,7 @@ export interface DependencyCheck {
   name: string;
   /** Whether a failure takes the BFF out of rotation (the database) or only shows (the UCW). */
   critical: boolean;
+  /** `detail` goes to the log, never to the (anonymous) response. */
   check(): Promise<{ ok: boolean; detail?: string }>;
 }
 
@@ -26,7 +28,13 @@ const withTimeout = async (check: DependencyCheck, ms: number) => {
   }
 };
 
-export function healthRoutes(options: { checks: readonly DependencyCheck[]; metrics: Metrics; metricsToken: string | undefined; checkTimeoutMs: number }): Router {
+export function healthRoutes(options: {
+  checks: readonly DependencyCheck[];
+  metrics: Metrics;
+  metricsToken: string | undefined;
+  checkTimeoutMs: number;
+  logger: Logger;
+}): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -38,6 +46,10 @@ export function healthRoutes(options: { checks: readonly DependencyCheck[]; metr
       options.checks.map(async (check) => ({ check, result: await withTimeout(check, options.checkTimeoutMs) })),
     );
     const ready = results.every(({ check, result }) => result.ok || !check.critical);
+    // Non-critical checks (the cached UCW probe) log their failures once per probe, not per request.
+    for (const { check, result } of results) {
+      if (!result.ok && check.critical) options.logger.warn({ dependency: check.name, detail: result.detail }, 'readiness: dependency down');
+    }
     res
       .status(ready ? 200 : 503)
       .setHeader('Cache-Control', 'no-store')
@@ -46,7 +58,8 @@ export function healthRoutes(options: { checks: readonly DependencyCheck[]; metr
         dependencies: Object.fromEntries(
           results.map(({ check, result }) => [
             check.name,
-            { status: result.ok ? 'up' : 'down', critical: check.critical, ...(result.detail ? { detail: result.detail } : {}) },
+            // Only up or down: UCW error texts and versions are for the logs, not for anyone who asks.
+            { status: result.ok ? 'up' : 'down', critical: check.critical },
           ]),
         ),
       });

@@ -24,7 +24,10 @@ export const connectionSchema = z.strictObject({
 
 export const connectionListSchema = z.strictObject({ connections: z.array(connectionSchema) });
 
-export const sessionStatusSchema = z.enum(['created', 'opened', 'connected', 'failed', 'expired']);
+export const sessionStatusSchema = z.enum(['created', 'opened', 'connected', 'failed', 'cancelled', 'expired']);
+
+/** The latest `connect/memberError` of an open session (not an end: the widget lets the person retry). */
+export const lastErrorSchema = z.strictObject({ statusCode: z.int().nullable(), at: timestamp });
 
 export const connectSessionSchema = z.strictObject({
   id: z.string().regex(/^cs_/),
@@ -32,6 +35,7 @@ export const connectSessionSchema = z.strictObject({
   mode: z.enum(['new', 'refresh']),
   jobTypes: z.array(z.enum(JOB_TYPES)),
   expiresAt: timestamp,
+  lastError: lastErrorSchema.nullable(),
   connection: connectionSchema.nullable(),
 });
 
@@ -43,19 +47,30 @@ export const connectUrlResultSchema = z.strictObject({
   existingConnectionId: z.string().optional(),
 });
 
+/** What the host page forwards to the frontend: the session's truth after the event, never an aggregator id. */
+export const forwardedEventSchema = z.strictObject({
+  type: z.string(),
+  metadata: z.strictObject({
+    sessionId: z.string(),
+    connectionId: z.string().nullable(),
+    aggregator: z.string().nullable(),
+    institutionId: z.string().nullable(),
+    status: sessionStatusSchema,
+    /** Only on `connect/memberError`. */
+    error: z.strictObject({ statusCode: z.int().nullable() }).optional(),
+  }),
+});
+
 export const relayAnswerSchema = z.strictObject({
   recorded: z.boolean(),
   sessionStatus: sessionStatusSchema,
-  forward: z.strictObject({
-    type: z.string(),
-    metadata: z.strictObject({
-      sessionId: z.string(),
-      connectionId: z.string().nullable(),
-      aggregator: z.string().nullable(),
-      institutionId: z.string().nullable(),
-      status: sessionStatusSchema,
-    }),
-  }),
+  forward: forwardedEventSchema,
+});
+
+/** `POST /connect/:sessionId/cancel`: the session as it now stands, and the `connect/cancelled` copy for the frontend. */
+export const cancelAnswerSchema = z.strictObject({
+  sessionStatus: sessionStatusSchema,
+  forward: forwardedEventSchema,
 });
 
 export const webhookAnswerSchema = z.strictObject({
@@ -81,7 +96,7 @@ export const readinessSchema = z.strictObject({
   status: z.enum(['ready', 'not_ready']),
   dependencies: z.record(
     z.string(),
-    z.strictObject({ status: z.enum(['up', 'down']), critical: z.boolean(), detail: z.string().optional() }),
+    z.strictObject({ status: z.enum(['up', 'down']), critical: z.boolean() }),
   ),
 });
 

@@ -3,6 +3,7 @@ import { connectUrlBody } from '../connect-sessions/connect-url.schemas.js';
 import { widgetEventSchema } from '../events/widget-event.js';
 import { inboundWebhookBody } from '../webhooks/webhook.schemas.js';
 import {
+  cancelAnswerSchema,
   connectSessionSchema,
   connectUrlResultSchema,
   connectionListSchema,
@@ -155,6 +156,14 @@ export function openApiDocument(publicUrl: string): Json {
           parameters: [idParam('sessionId', 'Session id'), { ...capability[0], required: false }, { ...capability[1], required: false }],
           requestBody: { required: true, content: { 'application/json': { schema: schema(widgetEventSchema, 'input') } } },
           responses: { '200': json(relayAnswerSchema, 'Recorded (or a duplicate); what to forward to the frontend'), '400': problem('Invalid event'), '403': problem('Invalid capability'), '409': problem('Connection owned by another user'), '410': problem('Session expired'), '413': problem('Body too large, or JSON deeper than 32 levels or with more than 1,000 entries'), ...userErrors },
+        },
+      },
+      '/connect/{sessionId}/cancel': {
+        post: {
+          summary: 'The person cancelled (host page Cancel, or connect.js closed): the session ends `cancelled` (host page capability, or the user for embed "direct")',
+          security: [{}, ...userSecurity],
+          parameters: [idParam('sessionId', 'Session id'), { ...capability[0], required: false }, { ...capability[1], required: false }],
+          responses: { '200': json(cancelAnswerSchema, 'The session as it now stands (an ended session is unchanged) and the `connect/cancelled` copy for the frontend'), '403': problem('Invalid capability'), '410': problem('Link expired'), ...userErrors },
         },
       },
       '/events': {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WidgetParams } from './sandbox-validation.js';
 
 /** UCW connection status codes used by the simulator (enum in SPEC.md §7). */
-export const ConnectionStatus = { DENIED: 2, CONNECTED: 6 } as const;
+export const ConnectionStatus = { CREATED: 0, DENIED: 2, CONNECTED: 6 } as const;
 
 /** The UCW keeps widget tokens (v1) and widget parameters (v2) for 5 minutes. */
 export const TOKEN_TTL_MS = 300_000;
@@ -22,6 +22,8 @@ export interface SandboxMember {
 export interface WidgetSession {
   id: string;
   params: WidgetParams;
+  /** The member a refused attempt created: the person's next try updates it, as the real widget does. */
+  pendingMember?: string;
 }
 
 interface StoredToken {

@@ -5,7 +5,7 @@
  * "Something went wrong" and posts nothing — the real UCW's failure mode.
  *
  * Stable hooks for browser tests:
- *   widget-status (data-state: loading | search | credentials | connecting | connected | failed | error),
+ *   widget-status (data-state: loading | search | credentials | retry | connecting | connected | failed | error),
  *   institution-<id>, username-input, password-input, connect-button, back-button.
  */
 export function renderWidgetPage(sessionId: string): string {
@@ -32,7 +32,7 @@ export function renderWidgetPage(sessionId: string): string {
 <body>
 <main id="widget" data-session="${sessionId}">
   <h1>Universal Connect Widget — sandbox</h1>
-  <p class="note">A simulator: no real bank is contacted. "Failure Bank" refuses any credentials.</p>
+  <p class="note">A simulator: no real bank is contacted. "Failure Bank" refuses any credentials; the password "wrong" is refused once at any bank, and the form stays live for another try.</p>
   <div id="view"></div>
   <p data-testid="widget-status" data-state="loading" role="status">Loading…</p>
 </main>
@@ -116,7 +116,7 @@ const WIDGET_SCRIPT = String.raw`(function () {
     setStatus('search', 'Choose an institution');
   }
 
-  function showCredentials(institution, canGoBack) {
+  function showCredentials(institution, canGoBack, retryMessage) {
     goTo('enterCreds');
     view.replaceChildren(
       el('p', {}, 'Sign in to ' + institution.name + ' (any username and password)'),
@@ -126,23 +126,30 @@ const WIDGET_SCRIPT = String.raw`(function () {
       el('input', { id: 'password', type: 'password', 'data-testid': 'password-input', value: 'sandbox-password' })
     );
     var connect = el('button', { type: 'button', class: 'primary', 'data-testid': 'connect-button' }, 'Connect');
-    connect.addEventListener('click', function () { submit(institution); });
+    connect.addEventListener('click', function () { submit(institution, canGoBack); });
     view.appendChild(connect);
     if (canGoBack) {
       var back = el('button', { type: 'button', 'data-testid': 'back-button' }, 'Back');
       back.addEventListener('click', showSearch);
       view.appendChild(back);
     }
-    setStatus('credentials', 'Enter your credentials');
+    if (retryMessage) setStatus('retry', retryMessage);
+    else setStatus('credentials', 'Enter your credentials');
   }
 
-  function submit(institution) {
+  function submit(institution, canGoBack) {
+    var password = document.getElementById('password').value;
     goTo('connecting');
     view.replaceChildren();
     setStatus('connecting', 'Connecting to ' + institution.name + '…');
-    api('POST', '/connect', { institutionId: institution.id })
+    api('POST', '/connect', { institutionId: institution.id, password: password })
       .then(function (result) {
         result.events.forEach(post);
+        if (result.outcome === 'retry') {
+          // Like the real widget: the error is posted, and the form stays live for a correction.
+          showCredentials(institution, canGoBack, result.message);
+          return;
+        }
         goTo(result.outcome === 'connected' ? 'connected' : 'error');
         setStatus(result.outcome === 'connected' ? 'connected' : 'failed', result.message);
         if (result.outcome !== 'connected' && !config.preselected) {

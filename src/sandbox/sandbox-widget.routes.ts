@@ -108,10 +108,11 @@ export function widgetRoutes(store: SandboxStore, options: WidgetRoutesOptions):
   router.post('/api/sim/sessions/:sessionId/connect', authenticated, (req, res) => {
     const session = store.session(String(req.params['sessionId']));
     if (!session) return sendNotFound(res, 'Session not found');
-    const requested = (req.body as { institutionId?: unknown } | undefined)?.institutionId;
-    const institutionId = session.params.institutionId ?? (typeof requested === 'string' ? requested : undefined);
+    const body = (req.body ?? {}) as { institutionId?: unknown; password?: unknown };
+    const institutionId = session.params.institutionId ?? (typeof body.institutionId === 'string' ? body.institutionId : undefined);
     if (!institutionId) return sendValidationError(res, '"institutionId" is required');
-    const result = connect(store, session, institutionId, options.eventGeneration);
+    const password = typeof body.password === 'string' ? body.password : '';
+    const result = connect(store, session, institutionId, password, options.eventGeneration);
     if (!result) return sendNotFound(res, 'Connection not found');
     res.json(result);
   });
@@ -141,10 +142,15 @@ function sessionView(session: WidgetSession) {
 }
 
 interface ConnectResult {
-  outcome: 'connected' | 'denied';
+  /** `retry`: wrong credentials, the form stays live for another try (the real widget's behaviour). */
+  outcome: 'connected' | 'denied' | 'retry';
   message: string;
   events: WidgetEvent[];
 }
+
+/** The password that any bank refuses once, like a typo: the person can correct it and connect. */
+export const WRONG_PASSWORD = 'wrong';
+export const INCORRECT_CREDENTIALS = 'Incorrect Credentials. Please correct them below to continue.';
 
 /**
  * Connects (or, with refresh parameters, reconnects) a member. A refresh reuses the member and
@@ -152,10 +158,11 @@ interface ConnectResult {
  * because the simulator forgets everything on restart while the BFF's database does not.
  * Another user's or a deleted connection cannot be refreshed.
  */
-function connect(store: SandboxStore, session: WidgetSession, institutionId: string, generation: EventGeneration): ConnectResult | undefined {
+function connect(store: SandboxStore, session: WidgetSession, institutionId: string, password: string, generation: EventGeneration): ConnectResult | undefined {
   const { params } = session;
   const institution = findInstitution(institutionId, params.aggregator);
-  const status = institution.outcome === 'connected' ? ConnectionStatus.CONNECTED : ConnectionStatus.DENIED;
+  const wrong = password === WRONG_PASSWORD;
+  const status = wrong || institution.outcome !== 'connected' ? ConnectionStatus.DENIED : ConnectionStatus.CONNECTED;
 
   let member;
   if (params.connectionId !== undefined && params.aggregator !== undefined) {
@@ -174,9 +181,20 @@ function connect(store: SandboxStore, session: WidgetSession, institutionId: str
       });
     member.status = status;
   } else {
-    member = store.createMember({ userId: params.userId, aggregator: institution.aggregator, institutionId, status });
+    // A retry after wrong credentials updates the member that attempt created.
+    const pending = session.pendingMember ? store.member(session.pendingMember) : undefined;
+    member =
+      pending && pending.institutionId === institutionId
+        ? pending
+        : store.createMember({ userId: params.userId, aggregator: institution.aggregator, institutionId, status });
+    member.status = status;
   }
 
+  if (wrong) {
+    session.pendingMember = member.connectionId;
+    // The real widget posts the error (the member and its DENIED status) and keeps the form live.
+    return { outcome: 'retry', message: INCORRECT_CREDENTIALS, events: [memberStatusUpdateEvent({ ...member, status: ConnectionStatus.CREATED }, generation), memberErrorEvent(member)] };
+  }
   return status === ConnectionStatus.CONNECTED
     ? {
         outcome: 'connected',

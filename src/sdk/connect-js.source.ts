@@ -43,13 +43,17 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
 
   // Only the fields the BFF forwards; nothing else a message might carry is passed on.
   function eventMetadata(metadata) {
-    return {
+    var result = {
       sessionId: metadata.sessionId,
       connectionId: stringOrNull(metadata.connectionId),
       aggregator: stringOrNull(metadata.aggregator),
       institutionId: stringOrNull(metadata.institutionId),
       status: stringOrNull(metadata.status)
     };
+    if (isObject(metadata.error)) {
+      result.error = { statusCode: typeof metadata.error.statusCode === 'number' ? metadata.error.statusCode : null };
+    }
+    return result;
   }
 
   function validateOptions(options) {
@@ -153,6 +157,21 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
       if (!destroyed) call(options.onExit, [error, metadata]);
     }
 
+    // The person closed the modal or the popup: the BFF records the session as cancelled, so its
+    // SSE stream and GET /connect-sessions/:id agree with onExit. The host page URL is the
+    // session capability; a simple no-cors POST needs no CORS answer.
+    function cancelled(attempt) {
+      if (attempt.closed) return;
+      if (attempt.cancelUrl) {
+        try {
+          global.fetch(attempt.cancelUrl, { method: 'POST', mode: 'no-cors', credentials: 'omit', keepalive: true }).catch(function () {});
+        } catch (error) {
+          // Best effort: the session still ends at its expiry.
+        }
+      }
+      exit(attempt, null);
+    }
+
     function onMessage(event) {
       var attempt = current;
       if (!attempt || !attempt.sessionId || !attempt.target) return;
@@ -163,11 +182,14 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
       var metadata = eventMetadata(data.metadata);
       attempt.lastMetadata = metadata;
       call(options.onEvent, [data.type, metadata]);
+      // connect/memberError is not an end: the widget keeps its form live for a correction.
       if (data.type === 'connect/memberConnected') {
         teardown(attempt);
         call(options.onSuccess, [metadata]);
-      } else if (data.type === 'connect/memberError') {
-        exit(attempt, { type: data.type, metadata: metadata });
+      } else if (data.type === 'connect/cancelled') {
+        exit(attempt, null);
+      } else if (data.type === 'connect/expired') {
+        exit(attempt, { type: 'session_ended', metadata: metadata });
       }
     }
 
@@ -207,7 +229,7 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
         border: '0', background: 'transparent', 'font-size': '24px', 'line-height': '1', cursor: 'pointer',
         padding: '4px 8px', color: '#374151'
       });
-      close.addEventListener('click', function () { exit(attempt, null); });
+      close.addEventListener('click', function () { cancelled(attempt); });
       bar.appendChild(title);
       bar.appendChild(close);
 
@@ -231,7 +253,7 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
       overlay.appendChild(dialog);
 
       attempt.keydown = function (event) {
-        if (event.key === 'Escape' || event.key === 'Esc') exit(attempt, null);
+        if (event.key === 'Escape' || event.key === 'Esc') cancelled(attempt);
       };
       doc.addEventListener('keydown', attempt.keydown, true);
       attempt.restoreFocus = doc.activeElement;
@@ -259,7 +281,7 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
       attempt.popup = popup;
       attempt.target = popup;
       attempt.watcher = setInterval(function () {
-        if (popup.closed) exit(attempt, null);
+        if (popup.closed) cancelled(attempt);
       }, 400);
       return true;
     }
@@ -331,6 +353,7 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
           }
           attempt.sessionId = session.sessionId;
           attempt.origin = url.origin;
+          attempt.cancelUrl = url.origin + url.pathname.replace(/\/+$/, '') + '/cancel' + url.search;
           call(options.onLoad, [{
             sessionId: session.sessionId,
             mode: stringOrNull(session.mode),
@@ -361,7 +384,7 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
           return;
         }
         var attempt = {
-          closed: false, sessionId: null, origin: null, target: null, lastMetadata: null,
+          closed: false, sessionId: null, origin: null, cancelUrl: null, target: null, lastMetadata: null,
           popup: null, frame: null, overlay: null, watcher: null, keydown: null, restoreFocus: null, savedOverflow: ''
         };
         current = attempt;

@@ -11,6 +11,10 @@ export interface HostPageData {
   widgetUrlEndpoint: string;
   /** Relative to the page: POST each accepted widget event here. */
   eventsUrl: string;
+  /** Relative to the page: POST here when the person presses Cancel. */
+  cancelUrl: string;
+  /** The session's expiry (ISO 8601): the page treats the session as ended after it. */
+  expiresAt: string;
   /** The frontend origin that receives sanitized events; null sends none. */
   targetOrigin: string | null;
   /** Allow-listed at session creation; the page returns here after a terminal event. */
@@ -49,6 +53,10 @@ const STYLE = `
   h1 { font-size: 1.2rem; margin: 0 0 .6rem; }
   button, a.button { display: inline-block; margin-top: 1rem; padding: .7rem 1.4rem; font-size: 1rem; border: 0; border-radius: 6px; background: #2456d3; color: #fff; cursor: pointer; text-decoration: none; }
   button[disabled] { opacity: .6; cursor: default; }
+  .actions { margin: 0; padding: 0 1rem; text-align: right; }
+  .actions button { margin-top: .4rem; padding: .35rem .9rem; font-size: .9rem; background: transparent; color: #2456d3; border: 1px solid #c5cbd8; }
+  .actions button[hidden] { display: none; }
+  .status[data-state="hint"] { color: #8a5a00; font-weight: 600; }
 `;
 
 function layout(nonce: string, title: string, body: string): string {
@@ -75,7 +83,7 @@ export function renderHostPage(nonce: string, data: HostPageData): string {
   const widget =
     data.presentation === 'iframe'
       ? `<iframe id="widget" data-testid="widget-frame" title="Connect your account" hidden></iframe>`
-      : `<div class="panel">
+      : `<div class="panel" id="popup-panel">
   <h1>Connect your account</h1>
   <p>The connection opens in a new window.</p>
   <button type="button" id="open-widget" data-testid="open-widget">Connect your account</button>
@@ -86,6 +94,7 @@ export function renderHostPage(nonce: string, data: HostPageData): string {
     `<main>
 <p id="status" class="status" data-testid="host-status" data-state="loading" role="status" aria-live="polite">Loading…</p>
 <p id="notice" class="notice" data-testid="host-notice" role="alert" hidden></p>
+<p class="actions"><button type="button" id="cancel" class="secondary" data-testid="cancel-button">Cancel</button></p>
 <p id="continue" class="panel" hidden><a id="continue-link" class="button" data-testid="continue-link" target="_top" rel="noreferrer">Continue</a></p>
 ${widget}
 </main>

@@ -9,6 +9,7 @@ import type { ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError, isAppError, type ErrorCode } from '../http/errors.js';
 import { requestIdOf } from '../http/request-id.js';
 import { fromOverload } from '../http/problem.js';
+import { isOpenSession } from '../events/session-state.js';
 import { looksLikeId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { newNonce } from '../http/html.js';
@@ -25,7 +26,6 @@ export interface HostPageDeps {
   logger: Logger;
 }
 
-const TERMINAL = new Set<ConnectSessionRow['status']>(['connected', 'failed', 'expired']);
 
 /** What a person reads for each failure: short, actionable, never internals. */
 function errorContent(error: AppError): ErrorPageContent {
@@ -85,10 +85,10 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
   }
 
   function assertOpen(session: ConnectSessionRow, now: Date): void {
-    if (TERMINAL.has(session.status) || session.expires_at <= iso(now)) {
+    if (!isOpenSession(session.status) || session.expires_at <= iso(now)) {
       throw new AppError(
         'capability_expired',
-        session.status === 'connected' || session.status === 'failed'
+        session.status === 'connected' || session.status === 'cancelled'
           ? 'This connection attempt has already finished. Start again from the app.'
           : 'This connect link has expired. Start again from the app.',
       );
@@ -134,6 +134,8 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
           widgetUrl,
           widgetUrlEndpoint: `${base}/widget-url?${query}`,
           eventsUrl: `${base}/events?${query}`,
+          cancelUrl: `${base}/cancel?${query}`,
+          expiresAt: session.expires_at,
           targetOrigin: session.target_origin,
           redirectUri: session.redirect_uri,
         }),

@@ -3,7 +3,9 @@
  * dependencies: it reads its data from the `#host-data` JSON block (never from interpolated
  * source), shows the widget, accepts the widget's messages (right origin, right window, right
  * shape), relays them to the BFF in order until each is acknowledged, forwards the BFF's
- * sanitized copy to the frontend, and returns to the redirect URI after a terminal event.
+ * sanitized copy to the frontend, and returns to the redirect URI when the session ends:
+ * connected, cancelled (its Cancel control) or expired. A `connect/memberError` is not an end:
+ * the widget keeps its form live, so the page shows a hint and stays.
  */
 export const HOST_PAGE_SCRIPT = String.raw`(function () {
   'use strict';
@@ -15,7 +17,12 @@ export const HOST_PAGE_SCRIPT = String.raw`(function () {
   // The one window whose messages count (the iframe's or the popup's) and the origin it must have.
   var widgetWindow = null;
   var widgetOrigin = null;
+  var popupWindow = null;
   var finished = false;
+  // What the frontend last heard, so a page-made ending (expiry) can say the same things.
+  var lastMetadata = { sessionId: data.sessionId, connectionId: null, aggregator: null, institutionId: null, status: 'opened' };
+  var sawError = false;
+  var cancelButton = document.getElementById('cancel');
 
   function setStatus(state, text) {
     statusEl.setAttribute('data-state', state);
@@ -50,6 +57,27 @@ export const HOST_PAGE_SCRIPT = String.raw`(function () {
     });
   }
 
+  var DONE = window.parent === window ? ' You can close this window.' : '';
+
+  // The session is over, one way or another: stop listening, close what we opened, go back.
+  function finish(state, text, status) {
+    if (finished) return;
+    finished = true;
+    setStatus(state, text);
+    cancelButton.hidden = true;
+    widgetWindow = null;
+    if (popupWindow && !popupWindow.closed) {
+      try {
+        popupWindow.close();
+      } catch (error) {
+        console.warn('could not close the connection window', error);
+      }
+    }
+    var panel = document.getElementById('popup-panel');
+    if (panel) panel.hidden = true;
+    returnToApp(status);
+  }
+
   function returnToApp(status) {
     if (!data.redirectUri) return;
     var target = new URL(data.redirectUri);
@@ -67,22 +95,61 @@ export const HOST_PAGE_SCRIPT = String.raw`(function () {
   }
 
   function acknowledged(event, answer) {
+    if (finished) return;
     if (statusEl.getAttribute('data-state') === 'retrying') setStatus('ready', '');
-    if (answer && answer.forward && typeof answer.forward === 'object') forward(answer.forward);
-    var status = answer && answer.sessionStatus;
-    var done = window.parent === window ? ' You can close this window.' : '';
-    if (event.type === 'connect/memberConnected' && status === 'connected') {
-      setStatus('connected', 'Connected.' + done);
-    } else if (event.type === 'connect/memberError' && status === 'failed') {
-      setStatus('failed', 'The connection did not succeed.' + done);
-    } else {
-      return;
+    if (answer && answer.forward && typeof answer.forward === 'object') {
+      if (answer.forward.metadata && typeof answer.forward.metadata === 'object') lastMetadata = answer.forward.metadata;
+      forward(answer.forward);
     }
-    if (!finished) {
-      finished = true;
-      returnToApp(status);
+    var status = answer && answer.sessionStatus;
+    if (status === 'connected') {
+      finish('connected', 'Connected.' + DONE, 'connected');
+    } else if (status === 'cancelled') {
+      finish('cancelled', 'Cancelled.' + DONE, 'cancelled');
+    } else if (event.type === 'connect/memberError') {
+      // Not an end: the widget keeps its form live and lets the person correct the details.
+      sawError = true;
+      setStatus('hint', 'Check the details in the widget to continue.');
+    } else if (statusEl.getAttribute('data-state') === 'hint' && event.type === 'connect/memberStatusUpdate') {
+      setStatus('ready', '');
     }
   }
+
+  // The BFF refuses events into a session that ended by time: the session is over.
+  function ended() {
+    if (finished) return;
+    var status = sawError ? 'failed' : 'expired';
+    lastMetadata.status = status;
+    forward({ type: 'connect/expired', metadata: lastMetadata });
+    finish('expired', 'This connect link has expired. Start again from the app.', status);
+  }
+
+  function cancel() {
+    if (finished) return;
+    cancelButton.disabled = true;
+    fetch(data.cancelUrl, { method: 'POST', credentials: 'omit', cache: 'no-store', keepalive: true }).then(
+      function (response) {
+        if (response.status === 410) return ended();
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json().then(function (answer) {
+          if (answer && answer.forward && typeof answer.forward === 'object') forward(answer.forward);
+          var status = answer && answer.sessionStatus;
+          if (status === 'connected') finish('connected', 'Connected.' + DONE, 'connected');
+          else if (status === 'cancelled') finish('cancelled', 'Cancelled.' + DONE, 'cancelled');
+          else ended();
+        });
+      }
+    ).catch(function (error) {
+      console.warn('could not cancel', error);
+      cancelButton.disabled = false;
+      setStatus('error', 'Could not cancel. Try again.');
+    });
+  }
+
+  cancelButton.addEventListener('click', cancel);
+  // The session's own deadline: after it, the BFF ends it (failed after an error, else expired).
+  var remaining = new Date(data.expiresAt).getTime() - Date.now();
+  if (remaining < 2147483647) setTimeout(ended, Math.max(0, remaining) + 1000);
 
   // In order, one at a time; each event is retried until the BFF acknowledges it.
   var queue = [];
@@ -127,7 +194,9 @@ export const HOST_PAGE_SCRIPT = String.raw`(function () {
         }
         // The BFF refused this event (expired link, bad shape…): sending it again cannot help.
         console.warn('the event was refused', event.type, response.status);
-        if (event.type === 'connect/memberConnected' || event.type === 'connect/memberError') {
+        if (response.status === 410) {
+          ended();
+        } else if (event.type === 'connect/memberConnected') {
           setStatus('error', 'We could not record the result. Start again from the app.');
         }
         done(null);
@@ -146,7 +215,7 @@ export const HOST_PAGE_SCRIPT = String.raw`(function () {
   }
 
   window.addEventListener('message', function (event) {
-    if (widgetWindow === null || event.source !== widgetWindow || event.origin !== widgetOrigin) return;
+    if (finished || widgetWindow === null || event.source !== widgetWindow || event.origin !== widgetOrigin) return;
     var message = event.data;
     if (!message || typeof message !== 'object' || Array.isArray(message)) return;
     if (typeof message.type !== 'string' || message.type.indexOf('connect/') !== 0) return;
@@ -189,6 +258,7 @@ export const HOST_PAGE_SCRIPT = String.raw`(function () {
       // Opened synchronously inside the click: browsers block window.open outside a user gesture.
       // The widget URL is minted now, not at page load: UCW tokens are single use and expire.
       popup = window.open('about:blank', 'ucw-widget-' + data.sessionId, 'popup,width=480,height=720');
+      popupWindow = popup;
       if (!popup) {
         setStatus('blocked', 'Your browser blocked the connection window. Allow pop-ups for this page and try again.');
         return;

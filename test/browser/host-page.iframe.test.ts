@@ -118,7 +118,7 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
       await page.close();
     });
 
-    it.sequential('the failure institution leaves the session failed and the connection needing attention', async () => {
+    it.sequential('the failure institution leaves the session open with its error, the host page hinting, and the connection needing attention', async () => {
       page = await openFrontend();
       const session = await connect({});
       const { widget, host } = hostFrames(page);
@@ -126,14 +126,13 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
       await connectInWidget(widget, 'failure-bank', 'failed');
       const message = await waitForMessage(page, 'connect/memberError');
 
-      expect(message.data.metadata).toMatchObject({ sessionId: session.sessionId, status: 'failed' });
+      expect(message.data.metadata).toMatchObject({ sessionId: session.sessionId, status: 'opened', aggregator: 'sophtron', institutionId: 'failure-bank', error: { statusCode: 2 } });
       expectSanitized(await received(page));
-      await expect.poll(() => host.getByTestId('host-status').getAttribute('data-state')).toBe('failed');
+      await expect.poll(() => host.getByTestId('host-status').getAttribute('data-state')).toBe('hint');
+      expect(await host.getByTestId('host-status').textContent()).toBe('Check the details in the widget to continue.');
       const sessionView = await stack.api(user, `/connect-sessions/${session.sessionId}`);
-      expect(sessionView.body.status).toBe('failed');
-      const failedId = message.data.metadata!.connectionId;
-      const connection = sessionView.body.connection ?? (await stack.api(user, `/connections/${String(failedId)}`)).body;
-      expect(['needs_attention', 'error']).toContain(connection.status);
+      expect(sessionView.body).toMatchObject({ status: 'opened', lastError: { statusCode: 2 } });
+      expect(sessionView.body.connection.status).toBe('needs_attention');
       await page.close();
     });
 

@@ -58,13 +58,18 @@ describe.each(testDialects)('storage on %s', (dialect) => {
     expect(seqs[1]!.seq).toBeGreaterThan(seqs[0]!.seq);
   });
 
-  it('when migrated down, then the tables are gone and up again restores them', async () => {
+  it('when migrated down one step, then the latest columns are gone and up again restores them', async () => {
     database = await createTestDatabase(dialect);
-    // One step down per migration: the data migration first, then the tables.
-    await withSchemaLock(dialect, async () => {
-      await database.migrateDown();
-      await database.migrateDown();
-    });
+    await withSchemaLock(dialect, () => database.migrateDown());
+    await expect(sql`select last_error_code from connect_sessions`.execute(database.db)).rejects.toThrow();
+    await withSchemaLock(dialect, () => database.migrateToLatest());
+    expect(await database.db.selectFrom('connect_sessions').select(['last_error_code', 'last_error_at']).execute()).toEqual([]);
+  });
+
+  it('when migrated all the way down, then the tables are gone and up again restores them', async () => {
+    database = await createTestDatabase(dialect);
+    // Each step undoes one migration; past the first, there is nothing left to undo.
+    for (let step = 0; step < 20; step += 1) await withSchemaLock(dialect, () => database.migrateDown());
     await expect(sql`select count(*) from connections`.execute(database.db)).rejects.toThrow();
     await withSchemaLock(dialect, () => database.migrateToLatest());
     const rows = await database.db.selectFrom('connections').selectAll().execute();

@@ -73,14 +73,91 @@ describe.each(testDialects)('event relay and connection state on %s', (dialect) 
     expect([row.status, row.status_code]).toEqual(['connected', 6]);
   });
 
-  it('when the widget reports a failure, then the session is failed and the connection needs attention', async () => {
+  it('when the widget reports an error, then the session stays opened with lastError, the connection needs attention, and a retry connects', async () => {
     const { sessionId, url } = await newSession('fail-user');
-    await relay(t.app, url, { type: 'connect/memberStatusUpdate', metadata: { aggregator: 'sophtron', member_guid: 'MBR-f', user_guid: 'USR-f', connection_status: 2 } });
+    const update = await relay(t.app, url, { type: 'connect/memberStatusUpdate', metadata: { aggregator: 'sophtron', member_guid: 'MBR-f', user_guid: 'USR-f', connection_status: 2, ucpInstitutionId: 'inst-f' } });
+    const connectionId = update.body.forward.metadata.connectionId as string;
     const res = await relay(t.app, url, { type: 'connect/memberError', metadata: { member: { guid: 'MBR-f', connection_status: 2 } } });
-    expect(res.body.sessionStatus).toBe('failed');
-    const session = await request(t.app).get(`/connect-sessions/${sessionId}`).set('Authorization', await bearer('fail-user'));
-    expect(session.body.status).toBe('failed');
-    expect(session.body.connection).toMatchObject({ status: 'needs_attention', statusCode: 2 });
+    expect(res.body).toEqual({
+      recorded: true,
+      sessionStatus: 'opened',
+      forward: {
+        type: 'connect/memberError',
+        metadata: { sessionId, connectionId, aggregator: 'sophtron', institutionId: 'inst-f', status: 'opened', error: { statusCode: 2 } },
+      },
+    });
+    const auth = await bearer('fail-user');
+    const session = await request(t.app).get(`/connect-sessions/${sessionId}`).set('Authorization', auth);
+    expect(session.body.status).toBe('opened');
+    expect(session.body.lastError).toEqual({ statusCode: 2, at: expect.stringMatching(/^\d{4}-.*Z$/) });
+    expect(session.body.connection).toMatchObject({ id: connectionId, status: 'needs_attention', statusCode: 2 });
+    const errorRow = await t.database.db.selectFrom('connection_events').selectAll().where('session_id', '=', sessionId).where('type', '=', 'connect/memberError').executeTakeFirstOrThrow();
+    expect([errorRow.status_code, errorRow.connection_id]).toEqual([2, connectionId]);
+
+    // The person corrects the password in the same widget: same member, now connected.
+    await relay(t.app, url, { type: 'connect/memberStatusUpdate', metadata: { aggregator: 'sophtron', member_guid: 'MBR-f', connection_status: 6, ucpInstitutionId: 'inst-f' } });
+    const connected = await relay(t.app, url, { type: 'connect/memberConnected', metadata: { aggregator: 'sophtron', member_guid: 'MBR-f', ucpInstitutionId: 'inst-f' } });
+    expect(connected.body.sessionStatus).toBe('connected');
+    expect(connected.body.forward.metadata).toEqual({ sessionId, connectionId, aggregator: 'sophtron', institutionId: 'inst-f', status: 'connected' });
+    const after = await request(t.app).get(`/connect-sessions/${sessionId}`).set('Authorization', auth);
+    expect(after.body).toMatchObject({ status: 'connected', lastError: { statusCode: 2 }, connection: { id: connectionId, status: 'connected' } });
+  });
+
+  it('when a connection exists, then every later forwarded event carries its aggregator and institution, whatever the event carried', async () => {
+    const { sessionId, url } = await newSession('meta-user');
+    const before = await relay(t.app, url, { type: 'connect/stepChange', metadata: { current: 'search', previous: 'loaded' } });
+    expect(before.body.forward.metadata).toEqual({ sessionId, connectionId: null, aggregator: null, institutionId: null, status: 'opened' });
+    const update = await relay(t.app, url, { type: 'connect/memberStatusUpdate', metadata: { aggregator: 'mx', connectionId: 'CONN-meta', connectionStatus: 0, ucpInstitutionId: 'inst-m' } });
+    const expected = { sessionId, connectionId: update.body.forward.metadata.connectionId, aggregator: 'mx', institutionId: 'inst-m', status: 'opened' };
+    expect(update.body.forward.metadata).toEqual(expected);
+    for (const event of [
+      { type: 'connect/stepChange', metadata: { current: 'mfa', previous: 'connecting' } },
+      { type: 'connect/updateCredentials', metadata: {} },
+    ]) {
+      expect((await relay(t.app, url, event)).body.forward.metadata).toEqual(expected);
+    }
+    const error = await relay(t.app, url, { type: 'connect/memberError', metadata: { member: { guid: 'CONN-meta', connection_status: 4 } } });
+    expect(error.body.forward.metadata).toEqual({ ...expected, error: { statusCode: 4 } });
+  });
+
+  it('when a refresh session relays its first event, then the forwarded metadata already names its connection', async () => {
+    const first = await newSession('refresh-meta');
+    const made = await relay(t.app, first.url, v2Connected('CONN-rm', { ucpInstitutionId: 'inst-rm' }));
+    const connectionId = made.body.forward.metadata.connectionId as string;
+    const refresh = await newSession('refresh-meta', { connectionId });
+    const loaded = await relay(t.app, refresh.url, { type: 'connect/loaded', metadata: { initial_step: 'enterCreds' } });
+    expect(loaded.body.forward.metadata).toEqual({ sessionId: refresh.sessionId, connectionId, aggregator: 'mx', institutionId: 'inst-rm', status: 'opened' });
+  });
+
+  it('when the host page cancels, then the session is cancelled for every reader, and a second cancel changes nothing', async () => {
+    const { sessionId, url } = await newSession('cancel-user');
+    await relay(t.app, url, { type: 'connect/loaded', metadata: {} });
+    const u = new URL(url);
+    const cancel = () => request(t.app).post(`${u.pathname}/cancel${u.search}`);
+    const res = await cancel();
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      sessionStatus: 'cancelled',
+      forward: { type: 'connect/cancelled', metadata: { sessionId, connectionId: null, aggregator: null, institutionId: null, status: 'cancelled' } },
+    });
+    const read = await request(t.app).get(`/connect-sessions/${sessionId}`).set('Authorization', await bearer('cancel-user'));
+    expect(read.body.status).toBe('cancelled');
+    const log = await t.database.db.selectFrom('connection_events').select(['type', 'metadata']).where('session_id', '=', sessionId).where('source', '=', 'system').orderBy('seq').execute();
+    expect(log.map((row) => [row.type, JSON.parse(row.metadata)])).toEqual([
+      ['status', { status: 'opened' }],
+      ['status', { status: 'cancelled' }],
+    ]);
+    expect((await cancel()).body.sessionStatus).toBe('cancelled');
+    expect(await t.database.db.selectFrom('connection_events').select('seq').where('session_id', '=', sessionId).where('source', '=', 'system').execute()).toHaveLength(2);
+  });
+
+  it('when cancel comes without a valid capability, then it is refused and nothing changes', async () => {
+    const { sessionId, url } = await newSession('cancel-forger');
+    const u = new URL(url);
+    const forged = await request(t.app).post(`${u.pathname}/cancel?exp=${u.searchParams.get('exp')}&sig=AAAA`);
+    expect(forged.status).toBe(403);
+    const read = await request(t.app).get(`/connect-sessions/${sessionId}`).set('Authorization', await bearer('cancel-forger'));
+    expect(read.body.status).toBe('created');
   });
 
   it("when another user presents an aggregator connection someone already owns, then 409 and a security log without the secret", async () => {

@@ -222,7 +222,18 @@ export async function recordedEventTypes(stack: BrowserStack, sessionId: string)
 export async function connectInWidget(widget: FrameLocator | Page | Frame, institution: string | undefined, outcome: 'connected' | 'failed'): Promise<void> {
   if (institution) await widget.getByTestId(`institution-${institution}`).click();
   await widget.getByTestId('connect-button').click();
-  await widget.locator(`[data-testid="widget-status"][data-state="${outcome}"]`).waitFor();
+  const shown = widget.locator(`[data-testid="widget-status"][data-state="${outcome}"]`).waitFor();
+  // A popup widget may be closed by the host page as soon as the connection is recorded.
+  if ('isClosed' in widget && outcome === 'connected') {
+    await Promise.race([shown.catch((error: unknown) => (widget.isClosed() ? undefined : Promise.reject(error))), widget.waitForEvent('close')]);
+    return;
+  }
+  await shown;
+}
+
+/** Types a password into the simulated widget (the default one connects; "wrong" is refused once). */
+export async function enterPassword(widget: FrameLocator | Page | Frame, password: string): Promise<void> {
+  await widget.getByTestId('password-input').fill(password);
 }
 
 /** What the frontend page received, with the page's own helpers typed for evaluate. */

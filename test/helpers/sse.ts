@@ -12,6 +12,7 @@ export async function openSse(url: string, headers: Record<string, string>) {
   const controller = new AbortController();
   const res = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers }, signal: controller.signal });
   const events: SseEvent[] = [];
+  let heartbeats = 0;
   const waiters: Array<() => void> = [];
   let ended = false;
   const done = (async () => {
@@ -26,6 +27,11 @@ export async function openSse(url: string, headers: Record<string, string>) {
         while ((split = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, split);
           buffer = buffer.slice(split + 2);
+          if (block === ': heartbeat') {
+            heartbeats += 1;
+            for (const wake of waiters.splice(0)) wake();
+            continue;
+          }
           const fields = Object.fromEntries(
             block
               .split('\n')
@@ -62,6 +68,21 @@ export async function openSse(url: string, headers: Record<string, string>) {
         });
       }
       return events;
+    },
+    /** Resolves once the server has sent `count` heartbeat comments. */
+    async untilHeartbeats(count: number, timeoutMs = 10_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (heartbeats < count) {
+        if (ended) throw new Error(`stream ended after ${heartbeats} heartbeats`);
+        if (Date.now() > deadline) throw new Error(`timed out after ${heartbeats} heartbeats`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
+      }
+    },
+    get heartbeats() {
+      return heartbeats;
     },
     /** Waits for the server to end the stream. */
     finished: () => done,

@@ -121,6 +121,45 @@ describe('the widget page internal API', () => {
     });
   });
 
+  it('when the password is "wrong" at any bank, then memberError leaves the form live, and the next try connects the same member', async () => {
+    const { app, state } = build();
+    const session = await openV2Widget(app);
+    const connect = (password: string) => request(app).post(`/api/sim/sessions/${session}/connect`).set(COOKIE).send({ institutionId: 'mx-bank', password });
+    const refused = await connect('wrong');
+    const [member] = state.members.list();
+    expect(member?.status).toBe(2);
+    const shared = { ucpInstitutionId: 'mx-bank', aggregator: 'mx', connectionId: member!.connectionId, aggregatorUserId: member!.aggregatorUserId };
+    expect(refused.body).toEqual({
+      outcome: 'retry',
+      message: 'Incorrect Credentials. Please correct them below to continue.',
+      events: [
+        { type: 'connect/memberStatusUpdate', metadata: { ...shared, connectionStatus: 0 } },
+        { type: 'connect/memberError', metadata: { member: { guid: member!.connectionId, connection_status: 2 } } },
+      ],
+    });
+    const retried = await connect('right-this-time');
+    expect(state.members.list()).toHaveLength(1);
+    expect(state.members.list()[0]!.status).toBe(6);
+    expect(retried.body).toEqual({
+      outcome: 'connected',
+      message: 'Connected to MX Bank',
+      events: [
+        { type: 'connect/memberStatusUpdate', metadata: { ...shared, connectionStatus: 6 } },
+        { type: 'connect/memberConnected', metadata: shared },
+      ],
+    });
+  });
+
+  it('when Failure Bank gets another password after a refusal, then it still refuses', async () => {
+    const { app } = build();
+    const session = await openV2Widget(app);
+    for (const password of ['wrong', 'anything']) {
+      await request(app).post(`/api/sim/sessions/${session}/connect`).set(COOKIE).send({ institutionId: 'failure-bank', password });
+    }
+    const res = await request(app).post(`/api/sim/sessions/${session}/connect`).set(COOKIE).send({ institutionId: 'failure-bank', password: 'other' });
+    expect(res.body.outcome).toBe('denied');
+  });
+
   it('when the widget was opened as a refresh, then the same member is reconnected and no new member is created', async () => {
     const { app, state } = build();
     const existing = state.members.create({ userId: 'user-1', aggregator: 'mx', institutionId: 'mx-bank' });

@@ -100,36 +100,67 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
     await page.close();
   });
 
-  it.sequential('modal: the close button ends the session with onExit(null, metadata)', async () => {
-    const page = await frontendPage({ user: 'sdk-close-user' });
+  const sessionStatus = async (user: string, sessionId: string) =>
+    (await fetch(`${bffUrl}/connect-sessions/${sessionId}`, { headers: { Authorization: `Bearer ${await userToken(user)}` } }).then((r) => r.json())).status;
+
+  it.sequential('modal: the close button ends the session with onExit(null, metadata), and the BFF records it cancelled', async () => {
+    const user = 'sdk-close-user';
+    const page = await frontendPage({ user });
     await page.click('#connect');
     await expect.poll(async () => (await state(page)).loads.length).toBe(1);
     await modalWidget(page).getByTestId('institution-sandbox-bank').waitFor();
     await page.locator('[data-ucw-connect="close"]').click();
 
     const after = await state(page);
-    expect(after.exits).toEqual([{ error: null, metadata: expect.objectContaining({ sessionId: after.loads[0]!['sessionId'] }) }]);
+    const sessionId = after.loads[0]!['sessionId'] as string;
+    expect(after.exits).toEqual([{ error: null, metadata: expect.objectContaining({ sessionId }) }]);
     expect(after.done).toBeNull();
     expect(await page.locator('[data-ucw-connect]').count()).toBe(0);
+    await expect.poll(() => sessionStatus(user, sessionId)).toBe('cancelled');
     await page.close();
   });
 
-  it.sequential('modal: a widget error reaches onExit as connect/memberError and closes the modal', async () => {
+  it.sequential('modal: a widget error reaches onEvent only; the modal stays, and the corrected retry reaches onSuccess', async () => {
     const page = await frontendPage({ user: 'sdk-error-user' });
     await page.click('#connect');
     const widget = modalWidget(page);
-    await widget.getByTestId('institution-failure-bank').click();
+    await widget.getByTestId('institution-mx-bank').click();
+    await widget.getByTestId('password-input').fill('wrong');
     await widget.getByTestId('connect-button').click();
-    await page.waitForFunction(() => (window as unknown as PageState).exits.length > 0);
+    await page.waitForFunction(() => (window as unknown as PageState).events.some((e) => e.type === 'connect/memberError'));
 
+    const between = await state(page);
+    const sessionId = between.loads[0]!['sessionId'];
+    expect(between.events.find((e) => e.type === 'connect/memberError')!.metadata).toEqual({
+      sessionId,
+      connectionId: expect.stringMatching(/^conn_/),
+      aggregator: 'mx',
+      institutionId: 'mx-bank',
+      status: 'opened',
+      error: { statusCode: 2 },
+    });
+    expect(between.exits).toEqual([]);
+    expect(await page.locator('[data-ucw-connect="overlay"]').count()).toBe(1);
+
+    await widget.getByTestId('connect-button').click();
+    await page.waitForFunction(() => (window as unknown as PageState).done !== null);
     const after = await state(page);
-    expect(after.exits).toEqual([
-      {
-        error: { type: 'connect/memberError', metadata: expect.objectContaining({ sessionId: after.loads[0]!['sessionId'], status: 'failed' }) },
-        metadata: expect.objectContaining({ status: 'failed' }),
-      },
-    ]);
-    expect(after.done).toBeNull();
+    expect(after.done).toEqual({ sessionId, connectionId: expect.stringMatching(/^conn_/), aggregator: 'mx', institutionId: 'mx-bank', status: 'connected' });
+    expect(after.exits).toEqual([]);
+    await expect.poll(() => page.locator('[data-ucw-connect]').count()).toBe(0);
+    await page.close();
+  });
+
+  it.sequential("modal: the host page's Cancel reaches onExit(null) with status cancelled", async () => {
+    const page = await frontendPage({ user: 'sdk-host-cancel' });
+    await page.click('#connect');
+    const host = page.frameLocator('iframe[data-ucw-connect="frame"]');
+    await host.frameLocator('#widget').getByTestId('institution-sandbox-bank').waitFor();
+    await host.getByTestId('cancel-button').click();
+    await page.waitForFunction(() => (window as unknown as PageState).exits.length > 0);
+    const after = await state(page);
+    expect(after.exits).toEqual([{ error: null, metadata: expect.objectContaining({ sessionId: after.loads[0]!['sessionId'], status: 'cancelled' }) }]);
+    expect(after.events.map((e) => e.type)).toContain('connect/cancelled');
     await expect.poll(() => page.locator('[data-ucw-connect]').count()).toBe(0);
     await page.close();
   });

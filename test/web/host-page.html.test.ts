@@ -29,6 +29,8 @@ describe('escaping', () => {
       widgetUrl: null,
       widgetUrlEndpoint: 'cs_x/widget-url?exp=1&sig=s',
       eventsUrl: 'cs_x/events?exp=1&sig=s',
+      cancelUrl: 'cs_x/cancel?exp=1&sig=s',
+      expiresAt: '2026-11-30T10:00:00.000Z',
       targetOrigin: 'https://app.example',
       redirectUri: 'https://app.example/done?a=</script>',
     });

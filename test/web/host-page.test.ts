@@ -38,6 +38,8 @@ describe.each([1, 2] as const)('host page with UCW v%s (auth on)', (version) => 
       widgetUrl: expect.stringMatching(new RegExp(`^${ucwOrigin}/widget\\?`)),
       widgetUrlEndpoint: `${session.sessionId}/widget-url?${session.query}`,
       eventsUrl: `${session.sessionId}/events?${session.query}`,
+      cancelUrl: `${session.sessionId}/cancel?${session.query}`,
+      expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
       targetOrigin: FRONTEND_ORIGIN,
       redirectUri: null,
     });
