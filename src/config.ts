@@ -87,6 +87,9 @@ const envSchema = z
     WEBHOOK_ID_RETENTION_HOURS: int(72, 1, 24 * 90),
     PLATFORM_WEBHOOK_URL: optional(httpUrl),
     PLATFORM_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_<base64>')),
+    OUTBOX_CONCURRENCY: int(16, 1, 256),
+    OUTBOX_LEASE_SECONDS: int(30, 3, 3600),
+    JOB_LEASE_SECONDS: int(60, 3, 3600),
 
     DATA_ENCRYPTION_KEY: optional(
       z.string().regex(/^([\w-]+:)?[A-Za-z0-9+/]{43}=$/, 'must be [keyId:]<32 bytes base64>'),
@@ -95,6 +98,7 @@ const envSchema = z
     RATE_LIMIT_CONNECT_URL_PER_MIN: int(60, 1, 100_000),
     RATE_LIMIT_IP_PER_MIN: int(600, 1, 1_000_000),
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+    SHUTDOWN_TIMEOUT_SECONDS: int(10, 1, 600),
   });
 
 /**
@@ -186,9 +190,14 @@ export interface Config {
     idRetentionHours: number;
   };
   platformWebhook: { url: string; secret: string } | undefined;
+  /** Outbound webhook dispatcher: deliveries in flight, and how long a claimed message stays claimed. */
+  outbox: { concurrency: number; leaseSeconds: number };
+  jobs: { leaseSeconds: number };
   dataEncryptionKey: string | undefined;
   rateLimits: { connectUrlPerMinute: number; ipPerMinute: number };
   metricsToken: string | undefined;
+  /** SIGTERM to exit: draining connections, runners and pools must fit in this. */
+  shutdownTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -281,12 +290,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.PLATFORM_WEBHOOK_URL && env.PLATFORM_WEBHOOK_SECRET
         ? { url: env.PLATFORM_WEBHOOK_URL, secret: env.PLATFORM_WEBHOOK_SECRET }
         : undefined,
+    outbox: { concurrency: env.OUTBOX_CONCURRENCY, leaseSeconds: env.OUTBOX_LEASE_SECONDS },
+    jobs: { leaseSeconds: env.JOB_LEASE_SECONDS },
     dataEncryptionKey: env.DATA_ENCRYPTION_KEY,
     rateLimits: {
       connectUrlPerMinute: env.RATE_LIMIT_CONNECT_URL_PER_MIN,
       ipPerMinute: env.RATE_LIMIT_IP_PER_MIN,
     },
     metricsToken: env.METRICS_TOKEN,
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
   };
   return deepFreeze(config);
 }

@@ -108,10 +108,23 @@ export async function buildDependencies(config: Config, logger: Logger, override
     logger,
     clock,
     handlers: { verify_connection: verificationHandler({ db: database.db, ucw, secretBox, ucwUserId, clock, logger, events, publish }) },
+    leaseMs: config.jobs.leaseSeconds * 1000,
     ...overrides.jobOptions,
   });
   const outbox = config.platformWebhook
-    ? createOutboxDispatcher({ database, url: config.platformWebhook.url, secret: config.platformWebhook.secret, logger, metrics, clock, ...overrides.outboxOptions })
+    ? createOutboxDispatcher({
+        database,
+        url: config.platformWebhook.url,
+        secret: config.platformWebhook.secret,
+        logger,
+        metrics,
+        clock,
+        concurrency: config.outbox.concurrency,
+        leaseMs: config.outbox.leaseSeconds * 1000,
+        // One attempt must end well inside its lease, or a second dispatcher could send it again meanwhile.
+        fetchTimeoutMs: Math.min(10_000, (config.outbox.leaseSeconds * 1000) / 3),
+        ...overrides.outboxOptions,
+      })
     : undefined;
   const maintenance = createMaintenance({ database, logger, clock, webhookIdRetentionHours: config.webhooks.idRetentionHours });
 
