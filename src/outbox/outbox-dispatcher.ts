@@ -176,7 +176,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     async stop() {
       await loop.stop();
       await drain();
-      await ownPool?.close();
+      if (ownPool && !ownPool.closed) await ownPool.close();
     },
     async runOnce() {
       const claimed = await tick();
