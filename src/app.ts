@@ -62,6 +62,7 @@ export function createApp(deps: Dependencies): Express {
     rateLimit({
       limit: config.rateLimits.ipPerMinute,
       windowMs: 60_000,
+      store: deps.rateLimitStore,
       // Per IP only where no user identifies the caller (user routes have per-user limits);
       // a header alone does not exempt a request, so a bogus bearer cannot dodge the limit.
       key: (req) => (USER_ROUTES.test(req.path) || req.path === '/healthz' ? undefined : `ip:${req.ip}`),
@@ -100,6 +101,7 @@ export function createApp(deps: Dependencies): Express {
       connectUrlRateLimit: rateLimit({
         limit: config.rateLimits.connectUrlPerMinute,
         windowMs: 60_000,
+        store: deps.rateLimitStore,
         key: (req) => (req.user ? `user:${req.user.id}` : undefined),
       }),
       bodyLimitBytes: config.bodyLimitBytes,

@@ -13,6 +13,8 @@ import { connectionChangeEffects } from './events/change-effects.js';
 import type { ConnectionChangeHook } from './events/connection-change.js';
 import { createEventService, type EventService } from './events/event.service.js';
 import type { DependencyCheck } from './health/health.routes.js';
+import { memoryRateLimitStore, type RateLimitStore } from './http/rate-limit.js';
+import { postgresRateLimitStore } from './http/rate-limit-store.postgres.js';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs/job-runner.js';
 import type { PollingLoop } from './jobs/polling-loop.js';
 import type { Logger } from './logger.js';
@@ -41,6 +43,8 @@ export interface Dependencies {
   onConnectionChange: ConnectionChangeHook;
   notifier: SessionNotifier;
   streams: StreamRegistry;
+  /** Rate-limit counts: in memory on SQLite (one instance), shared through PostgreSQL otherwise. */
+  rateLimitStore: RateLimitStore;
   /** Background loops: started by main.ts (tests drive them with runOnce). */
   jobs: JobRunner;
   outbox: OutboxDispatcher | undefined;
@@ -126,6 +130,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
         ...overrides.outboxOptions,
       })
     : undefined;
+  const sharedRateLimits = database.dialect === 'postgres' ? postgresRateLimitStore({ database, logger }) : undefined;
   const maintenance = createMaintenance({ database, logger, clock, webhookIdRetentionHours: config.webhooks.idRetentionHours });
 
   const readinessChecks: DependencyCheck[] = [
@@ -163,12 +168,14 @@ export async function buildDependencies(config: Config, logger: Logger, override
     onConnectionChange,
     notifier,
     streams: new StreamRegistry(),
+    rateLimitStore: sharedRateLimits ?? memoryRateLimitStore(),
     jobs,
     outbox,
     maintenance,
     close: async () => {
       await Promise.all([jobs.stop(), outbox?.stop(), maintenance.stop()]);
       await notifier.close();
+      await sharedRateLimits?.close();
       await ucw.close();
       if (!overrides.database) await database.close();
     },

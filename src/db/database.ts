@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, 
 import pg from 'pg';
 import type { Config } from '../config.js';
 import * as initial from './migrations/2026-11-26T0600-initial.js';
+import * as rateLimits from './migrations/2026-11-30T2100-rate-limits.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -28,6 +29,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
     up: (db) => initial.up(db, dialect),
     down: (db) => initial.down(db),
   }),
+  '2026-11-30T2100-rate-limits': () => ({ up: (db) => rateLimits.up(db), down: (db) => rateLimits.down(db) }),
 };
 
 function migrationProvider(dialect: Dialect): MigrationProvider {
