@@ -6,7 +6,8 @@
  * Writing every request would add a database round trip to each limited request. Instead each
  * instance admits a few requests per key on its own (`localAllowance`, 5 % of the limit, at least
  * 1) and counts them in memory; the next request of that key adds them to the shared count in one
- * upsert and is decided on the shared total, and a timer flushes what is left every `flushMs`.
+ * upsert and is decided on the shared total (as is every request while such an addition is under
+ * way), and a timer flushes what is left every `flushMs`.
  * The admitted total in a window is therefore at most `limit + instances × localAllowance`: the
  * documented slack. A key whose shared count already reached the limit is refused without a query.
  *
@@ -31,6 +32,8 @@ interface Entry {
   shared: number;
   /** Admitted here, not yet added to the shared count. */
   pending: number;
+  /** Additions to the shared count under way. While any is, nothing is admitted locally. */
+  adding: number;
 }
 
 /** Requests of one key an instance admits before it must consult the shared count. */
@@ -83,12 +86,15 @@ export function postgresRateLimitStore(options: {
       if (entry.pending === 0) continue;
       const count = entry.pending;
       entry.pending = 0;
+      entry.adding += 1;
       try {
         entry.shared = Math.max(entry.shared, await add(entry, count));
       } catch (error) {
         entry.pending += count;
         warn(error);
         return;
+      } finally {
+        entry.adding -= 1;
       }
     }
   };
@@ -116,12 +122,14 @@ export function postgresRateLimitStore(options: {
       const bucket = `${key}|${limit}/${windowMs}`;
       let entry = entries.get(bucket);
       if (!entry || entry.windowStart !== windowStart) {
-        entry = { bucket, windowStart, windowMs, shared: 0, pending: 0 };
+        entry = { bucket, windowStart, windowMs, shared: 0, pending: 0, adding: 0 };
         entries.set(bucket, entry);
       }
       const known = entry.shared + entry.pending;
       if (known >= limit) return decision(false, known + 1, limit, entry, t);
-      if (entry.pending < localAllowance(limit)) {
+      // Locally admitted requests the shared count does not hold yet stay at most `localAllowance`:
+      // none are admitted while an addition (which may carry earlier ones) is under way.
+      if (entry.adding === 0 && entry.pending < localAllowance(limit)) {
         entry.pending += 1;
         return decision(true, known + 1, limit, entry, t);
       }
@@ -129,16 +137,19 @@ export function postgresRateLimitStore(options: {
       const counted = entry;
       const count = counted.pending + 1;
       counted.pending = 0;
-      return add(counted, count).then(
-        (total) => {
-          counted.shared = Math.max(counted.shared, total);
-          return decision(total <= limit, total, limit, counted, t);
-        },
-        (error: unknown) => {
-          warn(error);
-          return decision(true, known + 1, limit, counted, t);
-        },
-      );
+      counted.adding += 1;
+      return add(counted, count)
+        .then(
+          (total) => {
+            counted.shared = Math.max(counted.shared, total);
+            return decision(total <= limit, total, limit, counted, t);
+          },
+          (error: unknown) => {
+            warn(error);
+            return decision(true, known + 1, limit, counted, t);
+          },
+        )
+        .finally(() => (counted.adding -= 1));
     },
     async close() {
       clearInterval(timer);

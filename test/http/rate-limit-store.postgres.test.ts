@@ -54,6 +54,15 @@ describe.runIf(testDialects.includes('postgres'))('the shared rate-limit store o
     expect((await b.hit('user:u1', limit, MINUTE)).allowed).toBe(true);
   });
 
+  it('when two instances get a burst of concurrent requests for one key, then the bound still holds', async () => {
+    const { a, b } = await twoInstances();
+    const limit = 20;
+    const verdicts = await Promise.all(Array.from({ length: 80 }, async (_, i) => (await (i % 2 === 0 ? a : b).hit('user:burst', limit, MINUTE)).allowed));
+    const admitted = verdicts.filter(Boolean).length;
+    expect(admitted).toBeGreaterThanOrEqual(limit);
+    expect(admitted).toBeLessThanOrEqual(limit + 2 * localAllowance(limit));
+  });
+
   it('when an instance closes, then the requests it admitted on its own reach the shared count', async () => {
     const { a } = await twoInstances();
     await a.hit('ip:10.0.0.1', 600, MINUTE);
