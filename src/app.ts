@@ -62,6 +62,7 @@ export function createApp(deps: Dependencies): Express {
     rateLimit({
       limit: config.rateLimits.ipPerMinute,
       windowMs: 60_000,
+      store: deps.rateLimitStore,
       // Per IP only where no user identifies the caller (user routes have per-user limits);
       // a header alone does not exempt a request, so a bogus bearer cannot dodge the limit.
       key: (req) => (USER_ROUTES.test(req.path) || req.path === '/healthz' ? undefined : `ip:${req.ip}`),
@@ -94,6 +95,7 @@ export function createApp(deps: Dependencies): Express {
     limit: config.rateLimits.authFailuresPerMinute,
     windowMs: 60_000,
     key: (req) => `auth-failure:${req.ip}`,
+    store: deps.rateLimitStore,
   });
   const authenticateUser = userAuthenticator(deps.userAuth, [...config.allowedOrigins, new URL(config.publicUrl).origin], authFailureLimit);
   const authenticated = requireUser(authenticateUser);
@@ -108,6 +110,7 @@ export function createApp(deps: Dependencies): Express {
       connectUrlRateLimit: rateLimit({
         limit: config.rateLimits.connectUrlPerMinute,
         windowMs: 60_000,
+        store: deps.rateLimitStore,
         key: (req) => (req.user ? `user:${req.user.id}` : undefined),
       }),
       bodyLimitBytes: config.bodyLimitBytes,
@@ -161,6 +164,7 @@ export function createApp(deps: Dependencies): Express {
         limit: config.rateLimits.dataPerMinute,
         windowMs: 60_000,
         key: (req) => (req.user ? `data:${req.user.id}` : undefined),
+        store: deps.rateLimitStore,
       }),
     }),
   );

@@ -94,6 +94,9 @@ const envSchema = z
     WEBHOOK_ID_RETENTION_HOURS: int(72, 1, 24 * 90),
     PLATFORM_WEBHOOK_URL: optional(httpUrl),
     PLATFORM_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_<base64>')),
+    OUTBOX_CONCURRENCY: int(16, 1, 256),
+    OUTBOX_LEASE_SECONDS: int(30, 3, 3600),
+    JOB_LEASE_SECONDS: int(60, 3, 3600),
 
     DATA_ENCRYPTION_KEYS: csv.pipe(z.array(z.string().regex(/^[\w-]+:[A-Za-z0-9+/]{43}=$/, 'each key must be <keyId>:<32 bytes base64>'))),
     DATA_ENCRYPTION_KEY: optional(
@@ -105,6 +108,7 @@ const envSchema = z
     RATE_LIMIT_AUTH_FAILURES_PER_MIN: int(60, 1, 1_000_000),
     RATE_LIMIT_DATA_PER_MIN: int(120, 1, 1_000_000),
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+    SHUTDOWN_TIMEOUT_SECONDS: int(10, 1, 600),
   });
 
 /**
@@ -221,6 +225,11 @@ export interface Config {
   sseHeartbeatSeconds: number;
   /** How long `/readyz` reuses the UCW probe's answer (one UCW call per interval at most; 0 probes each time, still single-flight). */
   readinessUcwCacheSeconds: number;
+  /** Outbound webhook dispatcher: deliveries in flight, and how long a claimed message stays claimed. */
+  outbox: { concurrency: number; leaseSeconds: number };
+  jobs: { leaseSeconds: number };
+  /** SIGTERM to exit: draining connections, runners and pools must fit in this. */
+  shutdownTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -315,6 +324,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.PLATFORM_WEBHOOK_URL && env.PLATFORM_WEBHOOK_SECRET
         ? { url: env.PLATFORM_WEBHOOK_URL, secret: env.PLATFORM_WEBHOOK_SECRET }
         : undefined,
+    outbox: { concurrency: env.OUTBOX_CONCURRENCY, leaseSeconds: env.OUTBOX_LEASE_SECONDS },
+    jobs: { leaseSeconds: env.JOB_LEASE_SECONDS },
     // DATA_ENCRYPTION_KEY is the one-key form of the ring (its id defaults to k1).
     dataEncryptionKeys:
       env.DATA_ENCRYPTION_KEYS.length > 0
@@ -331,6 +342,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.METRICS_TOKEN,
     sseHeartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
     readinessUcwCacheSeconds: env.READINESS_UCW_CACHE_SECONDS,
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
   };
   return deepFreeze(config);
 }

@@ -14,6 +14,8 @@ import type { ConnectionChangeHook } from './events/connection-change.js';
 import { createEventService, type EventService } from './events/event.service.js';
 import { cachedCheck } from './health/cached-check.js';
 import type { DependencyCheck } from './health/health.routes.js';
+import { memoryRateLimitStore, type RateLimitStore } from './http/rate-limit.js';
+import { postgresRateLimitStore } from './http/rate-limit-store.postgres.js';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './jobs/job-runner.js';
 import type { PollingLoop } from './jobs/polling-loop.js';
 import type { Logger } from './logger.js';
@@ -42,6 +44,8 @@ export interface Dependencies {
   onConnectionChange: ConnectionChangeHook;
   notifier: SessionNotifier;
   streams: StreamRegistry;
+  /** Rate-limit counts: in memory on SQLite (one instance), shared through PostgreSQL otherwise. */
+  rateLimitStore: RateLimitStore;
   /** Background loops: started by main.ts (tests drive them with runOnce). */
   jobs: JobRunner;
   outbox: OutboxDispatcher | undefined;
@@ -118,11 +122,25 @@ export async function buildDependencies(config: Config, logger: Logger, override
     logger,
     clock,
     handlers: { verify_connection: verificationHandler({ db: database.db, ucw, secretBox, ucwUserId, clock, logger, events, publish }) },
+    leaseMs: config.jobs.leaseSeconds * 1000,
     ...overrides.jobOptions,
   });
   const outbox = config.platformWebhook
-    ? createOutboxDispatcher({ database, url: config.platformWebhook.url, secret: config.platformWebhook.secret, logger, metrics, clock, ...overrides.outboxOptions })
+    ? createOutboxDispatcher({
+        database,
+        url: config.platformWebhook.url,
+        secret: config.platformWebhook.secret,
+        logger,
+        metrics,
+        clock,
+        concurrency: config.outbox.concurrency,
+        leaseMs: config.outbox.leaseSeconds * 1000,
+        // One attempt must end well inside its lease, or a second dispatcher could send it again meanwhile.
+        fetchTimeoutMs: Math.min(10_000, (config.outbox.leaseSeconds * 1000) / 3),
+        ...overrides.outboxOptions,
+      })
     : undefined;
+  const sharedRateLimits = database.dialect === 'postgres' ? postgresRateLimitStore({ database, logger }) : undefined;
   const maintenance = createMaintenance({
     database,
     logger,
@@ -175,12 +193,14 @@ export async function buildDependencies(config: Config, logger: Logger, override
     onConnectionChange,
     notifier,
     streams: new StreamRegistry(),
+    rateLimitStore: sharedRateLimits ?? memoryRateLimitStore(),
     jobs,
     outbox,
     maintenance,
     close: async () => {
       await Promise.all([jobs.stop(), outbox?.stop(), maintenance.stop()]);
       await notifier.close();
+      await sharedRateLimits?.close();
       await ucw.close();
       if (!overrides.database) await database.close();
     },

@@ -1,12 +1,15 @@
-import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildDependencies } from './dependencies.js';
 import { answerClientErrors } from './http/client-error.js';
+import { createDrainableServer } from './http/drainable-server.js';
 import { createLogger, wantsPrettyLogs } from './logger.js';
 import { startSandboxMode } from './sandbox/sandbox-mode.js';
 import { crossSiteWarning } from './web/same-site.js';
 import type { SandboxUcw } from './sandbox/sandbox-ucw.js';
+
+/** The SSE `retry:` hint sent as streams end at shutdown: reconnect soon, to an instance still running. */
+const SSE_RETRY_AFTER_SHUTDOWN_MS = 1000;
 
 async function main(): Promise<void> {
   let config: Config;
@@ -28,7 +31,9 @@ async function main(): Promise<void> {
   if (deps.devLogin) logger.warn('DEV LOGIN ENABLED: POST /dev/login signs in any user id. Never use this in production.');
 
   const app = createApp(deps);
-  const server: Server = app.listen(config.port, config.host, () => {
+  const http = createDrainableServer(app);
+  const { server } = http;
+  server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ url: config.publicUrl, host: config.host, port }, 'ucw-bff listening');
@@ -47,18 +52,25 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const budgetMs = config.shutdownTimeoutSeconds * 1000;
+    logger.info({ signal, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutting down: no new connections, finishing in-flight requests');
     const forced = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
-    }, 25_000);
+    }, budgetMs);
     forced.unref();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    // SSE streams never finish by themselves: end them so server.close can complete.
-    deps.streams.closeAll();
-    await closed;
-    // deps.close stops the job runner and the outbox dispatcher after their in-flight work.
+    // Connections still open past most of the budget are cut, so the runners and pools still close in time.
+    const cut = setTimeout(() => {
+      logger.warn('connections still open at the drain deadline; closing them');
+      http.forceClose();
+    }, budgetMs * 0.6);
+    cut.unref();
+    const drained = http.drain();
+    // SSE streams never finish by themselves: end them, telling browsers when to reconnect (to another instance).
+    deps.streams.closeAll(SSE_RETRY_AFTER_SHUTDOWN_MS);
+    // The runners finish their in-flight deliveries and jobs meanwhile; what is pending stays in the database.
+    await Promise.all([drained, deps.jobs.stop(), deps.outbox?.stop(), deps.maintenance.stop()]);
+    clearTimeout(cut);
     await deps.close();
     await sandbox?.close();
     logger.info('shutdown complete');

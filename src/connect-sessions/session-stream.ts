@@ -17,13 +17,14 @@ export interface SessionStreamDeps {
 
 /** Open streams, so shutdown can end them instead of waiting for clients to leave. */
 export class StreamRegistry {
-  readonly #open = new Set<() => void>();
-  add(close: () => void): () => void {
+  readonly #open = new Set<(retryMs?: number) => void>();
+  add(close: (retryMs?: number) => void): () => void {
     this.#open.add(close);
     return () => this.#open.delete(close);
   }
-  closeAll(): void {
-    for (const close of [...this.#open]) close();
+  /** Ends every stream; with `retryMs`, each first tells its client when to reconnect (SSE `retry:`). */
+  closeAll(retryMs?: number): void {
+    for (const close of [...this.#open]) close(retryMs);
   }
   get size(): number {
     return this.#open.size;
@@ -66,12 +67,13 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
   let closed = false;
   let reading = Promise.resolve();
 
-  const close = () => {
+  const close = (retryMs?: number) => {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
     unsubscribe();
     unregister();
+    if (retryMs !== undefined) res.write(`retry: ${retryMs}\n\n`);
     res.end();
   };
 
@@ -104,10 +106,10 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
     pump();
   }, deps.heartbeatMs);
   heartbeat.unref();
-  req.on('close', close);
+  req.on('close', () => close());
   if (TERMINAL_SESSION.has(session.status) && seq === 0) {
     pump();
-    reading = reading.then(close);
+    reading = reading.then(() => close());
     return;
   }
   pump();

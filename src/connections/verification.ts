@@ -40,15 +40,32 @@ export function verificationHandler(deps: VerificationDeps): JobHandler {
         .executeTakeFirst()
     )?.id ?? null;
 
-  async function commit(connection: ConnectionRow, changes: ConnectionRow, kinds: ConnectionChange['kind'][], sessionEvents: Array<{ type: string; data: unknown }>) {
+  /**
+   * Applies `changes` and announces them, only while `still` holds for the row. Two runs of one job
+   * can overlap (a run that outlives its lease); the row lock makes the second wait for the first to
+   * commit, and its re-checked condition then fails, so nothing is announced twice.
+   */
+  async function commit(
+    connection: ConnectionRow,
+    changes: ConnectionRow,
+    kinds: ConnectionChange['kind'][],
+    sessionEvents: Array<{ type: string; data: unknown }>,
+    still: 'unconfirmed' | 'unverified-and-not-failed',
+  ) {
     const now = deps.clock();
     const sessionId = await sessionOf(connection);
-    await deps.db.transaction().execute(async (trx) => {
-      await trx
+    const applied = await deps.db.transaction().execute(async (trx) => {
+      let update = trx
         .updateTable('connections')
         .set({ status: changes.status, verified: changes.verified, data_ready: changes.data_ready, verification_error: changes.verification_error, updated_at: iso(now) })
         .where('id', '=', connection.id)
-        .execute();
+        .where('status', '!=', 'deleted');
+      update =
+        still === 'unconfirmed'
+          ? update.where((eb) => eb.or([eb('verified', '=', 0), eb('data_ready', '=', 0)]))
+          : update.where('verified', '=', 0).where('verification_error', 'is', null);
+      const result = await update.executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
       const row = { ...changes, updated_at: iso(now) };
       await deps.events.announce(
         trx,
@@ -56,14 +73,19 @@ export function verificationHandler(deps: VerificationDeps): JobHandler {
         sessionId ? sessionEvents.map((e) => ({ ...e, sessionId, userId: connection.user_id, data: { ...(e.data as object), connection: toConnection(row) } })) : [],
         now,
       );
+      return true;
     });
-    if (sessionId) await deps.publish(sessionId).catch(() => undefined);
+    if (applied && sessionId) await deps.publish(sessionId).catch(() => undefined);
   }
 
   return {
     async run(job) {
       const connection = await load(job.subject_id);
       if (!connection || connection.status === 'deleted') return { done: true };
+      // Already confirmed since its latest aggregation (a new one resets the flags): this is a rerun of
+      // a job whose worker died after committing, before recording the job done. Announcing again would
+      // send every platform webhook twice.
+      if (connection.verified === 1 && connection.data_ready === 1) return { done: true };
       let accounts: unknown;
       try {
         accounts = await deps.ucw.getAccounts({
@@ -80,7 +102,7 @@ export function verificationHandler(deps: VerificationDeps): JobHandler {
       await commit(connection, { ...connection, verified: 1, data_ready: 1, verification_error: null }, ['verified', 'data_ready'], [
         { type: 'verified', data: {} },
         { type: 'dataReady', data: {} },
-      ]);
+      ], 'unconfirmed');
       deps.logger.info({ connection: connection.id }, 'connection verified: data is ready');
       return { done: true };
     },
@@ -91,7 +113,7 @@ export function verificationHandler(deps: VerificationDeps): JobHandler {
       const reason = `not confirmed by the UCW: ${lastReason}`.slice(0, 500);
       await commit(connection, { ...connection, status: 'needs_attention', verification_error: reason }, ['needs_attention'], [
         { type: 'verificationFailed', data: { reason } },
-      ]);
+      ], 'unverified-and-not-failed');
       deps.logger.warn({ connection: connection.id, reason }, 'connection could not be verified');
     },
   };

@@ -8,6 +8,7 @@ import type { MigrationContext } from './migration-context.js';
 import * as initial from './migrations/2026-11-26T0600-initial.js';
 import * as normalizeAggregators from './migrations/2026-11-30T2100-normalize-aggregators.js';
 import * as sessionLastError from './migrations/2026-11-30T2110-session-last-error.js';
+import * as rateLimits from './migrations/2026-11-30T2120-rate-limits.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -43,6 +44,7 @@ const migrations: Record<string, (dialect: Dialect, context: MigrationContext) =
     up: (db) => sessionLastError.up(db),
     down: (db) => sessionLastError.down(db),
   }),
+  '2026-11-30T2120-rate-limits': () => ({ up: (db) => rateLimits.up(db), down: (db) => rateLimits.down(db) }),
 };
 
 const silent: MigrationContext['log'] = { warn: () => undefined, info: () => undefined };

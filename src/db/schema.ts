@@ -112,6 +112,15 @@ export interface Database {
   inbound_webhooks: InboundWebhookTable;
   outbox: OutboxTable;
   jobs: JobTable;
+  rate_limit_buckets: RateLimitBucketTable;
+}
+
+/** A shared fixed-window counter (PostgreSQL deployments; see src/http/rate-limit-store.postgres.ts). */
+export interface RateLimitBucketTable {
+  key: string;
+  window_start: number;
+  expires_at: number;
+  count: number;
 }
 
 export type ConnectSessionRow = Selectable<ConnectSessionTable>;

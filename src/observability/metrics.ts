@@ -9,6 +9,7 @@ export interface Metrics {
   eventsRecorded: Counter<'type' | 'source'>;
   outboxDeliveries: Counter<'outcome'>;
   outboxDead: Gauge;
+  outboxFirstAttemptLag: Histogram;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -44,6 +45,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     outboxDead: new Gauge({
       name: 'ucw_bff_outbox_dead_letters',
       help: 'Outbound platform webhooks that exhausted their attempts',
+      registers: [registry],
+    }),
+    outboxFirstAttemptLag: new Histogram({
+      name: 'ucw_bff_outbox_first_attempt_lag_seconds',
+      help: 'Time from a state change committing to the first delivery attempt of its platform webhook',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
   };

@@ -6,8 +6,13 @@
  * posted outside any transaction, and its outcome written fenced on that lease. A crash
  * mid-delivery leaves the row claimed until the lease lapses; it is then retried. Receivers see
  * at-least-once delivery and deduplicate on `webhook-id`, which is the row id on every attempt.
+ *
+ * Throughput: up to `concurrency` deliveries are in flight at once, over one keep-alive pool to
+ * the receiver. A poll claims only as many rows as there are free slots (so no claimed row waits
+ * for a slot while its lease runs), and a finished delivery frees its slot for the next poll at
+ * once: one slow receiver answer never holds up a whole batch.
  */
-import { request, getGlobalDispatcher, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { DatabaseHandle } from '../db/database.js';
 import type { OutboxRow } from '../db/schema.js';
 import { backoffDelayMs, type BackoffPolicy } from '../jobs/backoff.js';
@@ -39,12 +44,14 @@ export interface OutboxDispatcherOptions {
   /** A Retry-After larger than backoff is honoured up to this. Default 24 h. */
   maxRetryAfterMs?: number;
   pollIntervalMs?: number;
-  /** Messages claimed per poll. Default 10. */
+  /** Deliveries in flight at most (OUTBOX_CONCURRENCY). Default 16. */
+  concurrency?: number;
+  /** Messages claimed per poll at most (never more than the free slots). Default `concurrency`. */
   batchSize?: number;
   /** How long a claim lasts; must exceed one attempt. Default fetchTimeoutMs * 3. */
   leaseMs?: number;
   random?: () => number;
-  /** Default: undici's global dispatcher (keep-alive). Tests pass their own. */
+  /** Default: a keep-alive pool of `concurrency` connections, closed by `stop`. Tests pass their own. */
   dispatcher?: Dispatcher;
 }
 
@@ -61,8 +68,10 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const maxAttempts = options.maxAttempts ?? 12;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 24 * 60 * 60 * 1000;
   const leaseMs = options.leaseMs ?? fetchTimeoutMs * 3;
-  const batchSize = options.batchSize ?? 10;
-  const dispatcher = options.dispatcher ?? getGlobalDispatcher();
+  const concurrency = Math.max(1, options.concurrency ?? 16);
+  const batchSize = options.batchSize ?? concurrency;
+  const ownPool = options.dispatcher ? undefined : new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
+  const dispatcher = options.dispatcher ?? ownPool!;
   const backoff: BackoffPolicy = {
     baseDelayMs: options.baseDelayMs ?? 30_000,
     maxDelayMs: options.maxDelayMs ?? 6 * 60 * 60 * 1000,
@@ -112,11 +121,45 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     return { result: { status: 'pending', attempts, lastError, nextAttemptAt: new Date(now.getTime() + delayMs) }, outcome: 'retry' };
   }
 
+  /**
+   * Outcomes wait here and are written together, one transaction for all that finished meanwhile:
+   * a commit per delivery (an fsync each on SQLite) would otherwise cap the delivery rate.
+   */
+  const outcomes: Array<{ row: OutboxRow; result: DeliveryResult; now: Date; done: (recorded: boolean) => void; fail: (error: unknown) => void }> = [];
+  let writing = false;
+  const writeOutcomes = async () => {
+    if (writing) return;
+    writing = true;
+    try {
+      while (outcomes.length > 0) {
+        const batch = outcomes.splice(0);
+        try {
+          const recorded = await database.db.transaction().execute(async (trx) => {
+            const each: boolean[] = [];
+            for (const item of batch) each.push(await recordDelivery(trx, item.row, item.result, item.now));
+            return each;
+          });
+          batch.forEach((item, index) => item.done(recorded[index]!));
+        } catch (error) {
+          for (const item of batch) item.fail(error);
+        }
+      }
+    } finally {
+      writing = false;
+    }
+  };
+  const record = (row: OutboxRow, result: DeliveryResult, now: Date) =>
+    new Promise<boolean>((done, fail) => {
+      outcomes.push({ row, result, now, done, fail });
+      void writeOutcomes();
+    });
+
   async function deliver(row: OutboxRow): Promise<void> {
+    if (row.attempts === 0) metrics.outboxFirstAttemptLag.observe(Math.max(0, clock().getTime() - Date.parse(row.created_at)) / 1000);
     const answer = await post(row);
     const now = clock();
     const { result, outcome } = decide(row, answer, now);
-    const recorded = await recordDelivery(database.db, row, result, now);
+    const recorded = await record(row, result, now);
     metrics.outboxDeliveries.inc({ outcome });
     const fields = { messageId: row.id, type: row.type, attempt: result.attempts };
     if (!recorded) {
@@ -132,20 +175,51 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     }
   }
 
+  const inFlight = new Set<Promise<void>>();
+
+  function launch(row: OutboxRow): void {
+    const delivery = deliver(row).catch((error: unknown) => {
+      // The row stays claimed and is retried when its lease lapses.
+      logger.error({ messageId: row.id, error: describe(error) }, 'recording an outbox delivery failed');
+    });
+    inFlight.add(delivery);
+    void delivery.finally(() => inFlight.delete(delivery));
+  }
+
+  // Claims go in batches too (one transaction each): with deliveries running, wait until a quarter of the slots are free.
+  const claimAtFree = Math.max(1, Math.min(batchSize, Math.ceil(concurrency / 4)));
+
+  /** Claims as many due rows as there are free slots and starts them; with too few slots free, waits for one to free. */
   async function tick(): Promise<number> {
-    const rows = await claimDue(database, 'outbox', { now: clock(), leaseMs, limit: batchSize });
-    // Independent messages: one slow receiver answer must not hold up the others in the batch.
-    const settled = await Promise.allSettled(rows.map((row) => deliver(row)));
-    for (const [index, outcome] of settled.entries()) {
-      if (outcome.status === 'rejected') {
-        // The row stays claimed and is retried when its lease lapses.
-        logger.error({ messageId: rows[index]?.id, error: describe(outcome.reason) }, 'recording an outbox delivery failed');
-      }
+    if (inFlight.size > 0 && concurrency - inFlight.size < claimAtFree) {
+      await Promise.race(inFlight);
+      // A slot is free: poll again at once.
+      return 1;
     }
+    const rows = await claimDue(database, 'outbox', { now: clock(), leaseMs, limit: Math.min(batchSize, concurrency - inFlight.size) });
+    for (const row of rows) launch(row);
     return rows.length;
   }
 
-  return createPollingLoop({ name: 'outbox', intervalMs: options.pollIntervalMs ?? 1000, tick, logger, onStart: refreshDeadGauge });
+  const drain = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
+
+  const loop = createPollingLoop({ name: 'outbox', intervalMs: options.pollIntervalMs ?? 1000, tick, logger, onStart: refreshDeadGauge });
+  return {
+    start: () => loop.start(),
+    // Deliveries already started finish (and record their outcome) before the pool closes.
+    async stop() {
+      await loop.stop();
+      await drain();
+      if (ownPool && !ownPool.closed) await ownPool.close();
+    },
+    async runOnce() {
+      const claimed = await tick();
+      await drain();
+      return claimed;
+    },
+  };
 }
 
 /** An error code (ECONNREFUSED, UND_ERR_SOCKET…) rather than the message, which can name the host and port. */

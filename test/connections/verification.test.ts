@@ -39,6 +39,27 @@ describe.each(testDialects)('server-side verification on %s', (dialect) => {
     expect(await outboxTypes()).toEqual(['connection.connected', 'connection.data_ready', 'connection.verified']);
   });
 
+  it('when a verification job runs again after it verified (its worker died before recording it done), then nothing is announced twice', async () => {
+    await t.database.db.deleteFrom('outbox').execute();
+    const member = t.sandbox!.members.create({ userId: 'rerun-user' });
+    const host = await createConnectUrl(t.app, 'rerun-user', { jobTypes: ['transactions'] });
+    const relayed = await relay(t.app, host.body.url, {
+      type: 'connect/memberConnected',
+      metadata: { aggregator: member.aggregator, connectionId: member.connectionId, ucpInstitutionId: member.institutionId },
+    });
+    const id = relayed.body.forward.metadata.connectionId as string;
+    expect(await t.deps.jobs.runOnce()).toBe(1);
+    const reads = () => t.sandbox!.requests.filter((r) => r.path.includes('accounts')).length;
+    const readsBefore = reads();
+    // What a lapsed lease looks like to the next worker: the job still pending, the connection already verified.
+    await t.database.db.updateTable('jobs').set({ status: 'pending', claimed_until: null }).where('subject_id', '=', id).execute();
+
+    expect(await t.deps.jobs.runOnce()).toBe(1);
+    expect(await outboxTypes()).toEqual(['connection.connected', 'connection.data_ready', 'connection.verified']);
+    expect(reads()).toBe(readsBefore);
+    expect((await t.database.db.selectFrom('jobs').select('status').where('subject_id', '=', id).executeTakeFirstOrThrow()).status).toBe('done');
+  });
+
   it('when the UCW never confirms the connection (a forged relay), then after the deadline it needs attention', async () => {
     await t.database.db.deleteFrom('outbox').execute();
     const host = await createConnectUrl(t.app, 'forger', { jobTypes: ['transactions'] });

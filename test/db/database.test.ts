@@ -60,6 +60,10 @@ describe.each(testDialects)('storage on %s', (dialect) => {
 
   it('when migrated down one step, then the latest columns are gone and up again restores them', async () => {
     database = await createTestDatabase(dialect);
+    // One step at a time, newest first: the shared rate-limit counters, then the initial tables.
+    await withSchemaLock(dialect, () => database.migrateDown());
+    await expect(sql`select count(*) from rate_limit_buckets`.execute(database.db)).rejects.toThrow();
+    expect(await database.db.selectFrom('connections').selectAll().execute()).toEqual([]);
     await withSchemaLock(dialect, () => database.migrateDown());
     await expect(sql`select last_error_code from connect_sessions`.execute(database.db)).rejects.toThrow();
     await withSchemaLock(dialect, () => database.migrateToLatest());
@@ -74,6 +78,7 @@ describe.each(testDialects)('storage on %s', (dialect) => {
     await withSchemaLock(dialect, () => database.migrateToLatest());
     const rows = await database.db.selectFrom('connections').selectAll().execute();
     expect(rows).toEqual([]);
+    expect(await database.db.selectFrom('rate_limit_buckets').selectAll().execute()).toEqual([]);
   });
 
   it('when a transaction fails half-way, then nothing it wrote remains', async () => {

@@ -269,6 +269,30 @@ describe.each(testDialects)('outbox dispatcher on %s', (dialect) => {
     await outbox.stop();
     expect(await rows()).toMatchObject([{ status: 'delivered', attempts: 1 }]);
   });
+
+  it('when the receiver answers slowly, then deliveries overlap up to the concurrency limit and each message is delivered once', async () => {
+    let current = 0;
+    let highest = 0;
+    await setUp((_index, res) => {
+      current += 1;
+      highest = Math.max(highest, current);
+      res.on('finish', () => (current -= 1));
+      return { status: 200, delayMs: 100 };
+    });
+    const ids = await Promise.all(Array.from({ length: 30 }, (_, n) => enqueueOutbox(database.db, { ...message, data: { n } }, now)));
+    const outbox = dispatcher({ concurrency: 4 });
+    outbox.start();
+    // Positive barrier: every row recorded as delivered.
+    while ((await rows()).some((row) => row.status !== 'delivered')) await new Promise((resolve) => setTimeout(resolve, 20));
+    await outbox.stop();
+
+    expect(highest).toBeGreaterThan(1);
+    expect(highest).toBeLessThanOrEqual(4);
+    const delivered = receiver!.receipts.map((receipt) => String(receipt.headers['webhook-id']));
+    expect(delivered.sort()).toEqual([...ids].sort());
+    expect(await rows()).toHaveLength(30);
+    expect((await rows()).every((row) => row.attempts === 1 && row.claimed_until === null)).toBe(true);
+  });
 });
 
 describe.runIf(testDialects.includes('postgres'))('outbox dispatcher across processes on postgres', () => {
