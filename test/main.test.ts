@@ -78,7 +78,10 @@ describe('sandbox mode (npm start with no UCW_URL)', () => {
       expect(direct.status).toBe(201);
       const { url, sessionId } = (await direct.json()) as { url: string; sessionId: string };
       const widget = url.replace('localhost', '127.0.0.1');
-      expect((await fetch(widget)).status).toBe(200);
+      const widgetPage = await fetch(widget);
+      expect(widgetPage.status).toBe(200);
+      // The simulator may be framed by the BFF's own origin, named once.
+      expect(widgetPage.headers.get('content-security-policy')).toBe(`frame-ancestors http://localhost:${port}`);
       expect(await (await fetch(widget)).text()).toBe('token invalid or expired');
 
       // An open SSE stream must not hold shutdown up.
