@@ -35,7 +35,9 @@ describe('README.md', () => {
     expect([...steps.matchAll(/^### (\d)\. /gm)].map((m) => m[1])).toEqual(['1', '2', '3']);
     expect(steps).toContain('ALLOWED_ORIGINS');
     expect(steps).toContain('UcwConnect.create(');
-    expect(steps).toContain('useUcwConnect');
+    const hook = read('examples/react/use-ucw-connect.ts');
+    // The README's hook is the type-checked example, verbatim.
+    expect(steps).toContain(hook.slice(hook.indexOf('export function useUcwConnect')).trim());
     expect(steps).toContain('webhook-signature');
     const linked = new Set(relativeLinks(readme));
     expect(docFiles.filter((path) => !linked.has(path))).toEqual([]);
@@ -99,5 +101,23 @@ describe('docs/api.md', () => {
       ([code, status]) => !api.includes(`| \`${code}\` | ${status} | ${errorTitle[code]} |`),
     );
     expect(missing).toEqual([]);
+  });
+});
+
+describe('docs/operations.md and compose.yaml', () => {
+  it('when they set a variable for the service, then the service reads that variable', () => {
+    const compose = read('compose.yaml');
+    const bffEnvironment = /  bff:[\s\S]*?environment:\n((?: {6}\w+: .*\n)+)/.exec(compose)![1]!;
+    const composeNames = [...bffEnvironment.matchAll(/^ {6}(\w+):/gm)].map((m) => m[1]!);
+    const dockerRunNames = [...docs['docs/operations.md']!.matchAll(/-e (\w+)=/g)].map((m) => m[1]!);
+    expect(composeNames).toEqual(['NODE_ENV', 'HOST', 'PORT', 'DATABASE_URL']);
+    expect(dockerRunNames).toContain('SANDBOX_UCW_HOST');
+    expect([...composeNames, ...dockerRunNames].filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
+  });
+
+  it('when the image runs, then its data directory is a volume and both compose services have health checks', () => {
+    expect(read('Dockerfile')).toMatch(/^VOLUME \["\/app\/data"\]$/m);
+    expect(read('compose.yaml').match(/^ {4}healthcheck:$/gm)).toHaveLength(2);
+    expect(read('compose.yaml')).toContain('condition: service_healthy');
   });
 });
