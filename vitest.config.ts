@@ -10,5 +10,6 @@ export default defineConfig({
     // Browser suites start Chromium; two cores do not take more than two at a time.
     maxWorkers: 2,
     reporters: ['default'],
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -56,7 +56,14 @@ export function createApp(deps: Dependencies): Express {
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
-  app.use(cors(config.allowedOrigins));
+  app.use(
+    cors({
+      allowedOrigins: config.allowedOrigins,
+      ownOrigin: new URL(config.publicUrl).origin,
+      onRejectedOrigin: (origin, request) =>
+        logger.warn({ origin, method: request.method, path: request.path }, 'cross-origin request from an origin not in ALLOWED_ORIGINS: the browser blocks it; add the origin to ALLOWED_ORIGINS if it is your frontend'),
+    }),
+  );
   app.use(cookieParser());
   app.use(
     rateLimit({
@@ -179,7 +186,7 @@ export function createApp(deps: Dependencies): Express {
     }),
   );
 
-  const openApi = openApiDocument(config.publicUrl);
+  const openApi = openApiDocument(config.publicUrl, { cookieName: config.auth.cookieName });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { redirectUriProblem } from './lib/redirect-uri.js';
 
@@ -25,12 +27,12 @@ const bool = (fallback: boolean) =>
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).optional().default(fallback);
 
-const httpUrl = z.url({ protocol: /^https?$/ });
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 const origin = httpUrl.transform((value, ctx) => {
   const url = new URL(value);
   if (url.pathname !== '/' || url.search || url.hash || value.endsWith('/')) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not an origin (scheme://host[:port], no path)` });
+    ctx.addIssue({ code: 'custom', message: `is not an origin (scheme://host[:port], no path): "${value}"` });
     return z.NEVER;
   }
   return url.origin;
@@ -46,6 +48,7 @@ const envSchema = z
     PORT: int(3000, 0, 65535),
     PUBLIC_URL: optional(httpUrl),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+    LOG_FORMAT: optional(z.enum(['json', 'pretty'])),
     TRUST_PROXY: optional(z.string()),
     BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
 
@@ -66,7 +69,7 @@ const envSchema = z
     AUTH_COOKIE_NAME: z.string().regex(/^[\w.-]+$/).optional().default('ucw_bff_auth'),
     DEV_LOGIN: bool(false),
 
-    SESSION_SECRET: csv.pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters'))),
+    SESSION_SECRET: csv.pipe(z.array(z.string().min(32, 'must be at least 32 characters'))),
     SESSION_TTL_SECONDS: int(30 * 60, 60, 24 * 3600),
     SESSION_MAX_LOADS: int(10, 1, 100),
     SSE_HEARTBEAT_SECONDS: int(15, 1, 300),
@@ -87,6 +90,7 @@ const envSchema = z
     UCW_DELETE_ENABLED: bool(false),
     UCW_DATA_ENDPOINTS: bool(false),
 
+    SANDBOX_UCW_HOST: z.string().min(1).optional().default('127.0.0.1'),
     SANDBOX_UCW_PORT: int(3001, 0, 65535),
     SANDBOX_UCW_VERSION: z.enum(['1', '2']).optional().default('2'),
 
@@ -166,6 +170,8 @@ export interface Config {
   /** The BFF's public origin + base, without a trailing slash. */
   publicUrl: string;
   logLevel: Env['LOG_LEVEL'];
+  /** 'pretty' by default in development (a person reads it), 'json' everywhere else. */
+  logFormat: 'json' | 'pretty';
   trustProxy: boolean | number | string;
   bodyLimitBytes: number;
   database: { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
@@ -211,7 +217,7 @@ export interface Config {
     deleteEnabled: boolean;
     dataEndpoints: boolean;
   };
-  sandbox: { enabled: boolean; port: number; version: 1 | 2 };
+  sandbox: { enabled: boolean; host: string; port: number; version: 1 | 2 };
   webhooks: {
     secrets: readonly string[];
     idRetentionHours: number;
@@ -241,6 +247,20 @@ export class ConfigError extends Error {
   }
 }
 
+const LIST_ITEM: Record<string, string> = { SESSION_SECRET: 'secret', WEBHOOK_SECRETS: 'secret', ALLOWED_ORIGINS: 'origin', ALLOWED_REDIRECT_URIS: 'URI' };
+const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+
+/**
+ * One line per problem, named by variable: `SESSION_SECRET: the 2nd entry must be …` rather
+ * than zod's `SESSION_SECRET.1: …` (a list variable is one string to the person setting it).
+ */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const [name, index] = issue.path;
+  if (name === undefined) return `(environment): ${issue.message}`;
+  if (typeof index === 'number') return `${String(name)}: the ${ordinal(index + 1)} ${LIST_ITEM[String(name)] ?? 'entry'} ${issue.message}`;
+  return `${String(name)}: ${issue.message}`;
+}
+
 function parseTrustProxy(value: string | undefined): boolean | number | string {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
@@ -248,11 +268,26 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return value;
 }
 
+/**
+ * The variables `main.ts` configures the service from: a `.env` file, when present, under the
+ * process environment, which wins (so `FOO=1 npm start` and container settings override the
+ * file). Only the service process calls this; tests build their environment explicitly.
+ */
+export function serviceEnvironment(envFile = '.env', environment: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...readEnvFile(envFile), ...environment };
+}
+
+/** `NAME=value` lines (quotes, `#` comments and `export ` allowed); no file, no variables. */
+export function readEnvFile(path: string): Record<string, string> {
+  if (!existsSync(path)) return {};
+  return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+}
+
 /** Parses the environment once. Throws `ConfigError` listing every bad variable by name. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)),
+    ...(parsed.success ? [] : parsed.error.issues.map(describeIssue)),
     ...crossFieldProblems(source),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -279,6 +314,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: env.PORT,
     publicUrl,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json'),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     database: databaseUrl.startsWith('sqlite:')
@@ -316,6 +352,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     sandbox: {
       enabled: !env.UCW_URL && env.NODE_ENV !== 'production',
+      host: env.SANDBOX_UCW_HOST,
       port: env.SANDBOX_UCW_PORT,
       version: env.SANDBOX_UCW_VERSION === '1' ? 1 : 2,
     },
@@ -345,6 +382,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
   };
   return deepFreeze(config);
+}
+
+/** Settings that start but deserve a person's attention; main.ts logs each as a warning. */
+export function startupWarnings(config: Config): string[] {
+  if (config.env !== 'production') return [];
+  const warnings: string[] = [];
+  if (!config.publicUrl.startsWith('https://')) {
+    warnings.push(`PUBLIC_URL is ${new URL(config.publicUrl).origin}, not https://: browsers send the auth cookie and connect links in clear text; terminate TLS in front and set PUBLIC_URL to the https URL`);
+  }
+  if (!config.metricsToken) warnings.push('METRICS_TOKEN is not set: GET /metrics is open to anyone who can reach the service');
+  if (config.allowedOrigins.length === 0) warnings.push('ALLOWED_ORIGINS is empty: no browser frontend can use the service');
+  return warnings;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -89,16 +89,15 @@ export function createLogger(options: { level: string; destination?: NodeJS.Writ
     base: { service: 'ucw-bff' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  // Pretty only for a person at a terminal (pino-pretty is a dev dependency); JSON everywhere else.
+  // Pretty for a person reading development logs; JSON for machines everywhere else.
   if (options.pretty && !options.destination) {
     return pino({ ...settings, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } });
   }
   return pino(settings, (options.destination ?? process.stdout) as pino.DestinationStream);
 }
 
-/** Pretty logs when stdout is a terminal outside production and pino-pretty is installed. */
-export function wantsPrettyLogs(env: string): boolean {
-  if (env === 'production' || !process.stdout.isTTY) return false;
+/** pino-pretty is a dev dependency: the production image logs JSON whatever LOG_FORMAT says. */
+export function prettyLogsAvailable(): boolean {
   try {
     import.meta.resolve('pino-pretty');
     return true;

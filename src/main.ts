@@ -1,9 +1,9 @@
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, serviceEnvironment, startupWarnings, type Config } from './config.js';
 import { buildDependencies } from './dependencies.js';
 import { answerClientErrors } from './http/client-error.js';
 import { createDrainableServer } from './http/drainable-server.js';
-import { createLogger, wantsPrettyLogs } from './logger.js';
+import { createLogger, prettyLogsAvailable } from './logger.js';
 import { startSandboxMode } from './sandbox/sandbox-mode.js';
 import { crossSiteWarning } from './web/same-site.js';
 import type { SandboxUcw } from './sandbox/sandbox-ucw.js';
@@ -14,7 +14,7 @@ const SSE_RETRY_AFTER_SHUTDOWN_MS = 1000;
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(serviceEnvironment('.env'));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -22,7 +22,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel, pretty: wantsPrettyLogs(config.env) });
+  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' && prettyLogsAvailable() });
+  for (const warning of startupWarnings(config)) logger.warn(warning);
   let sandbox: SandboxUcw | undefined;
   if (config.sandbox.enabled) ({ config, sandbox } = await startSandboxMode(config, logger));
   const deps = await buildDependencies(config, logger, { defaultMetrics: true });

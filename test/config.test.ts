@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, serviceEnvironment, startupWarnings } from '../src/config.js';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -17,7 +20,8 @@ describe('loadConfig', () => {
     expect(config.port).toBe(3000);
     expect(config.publicUrl).toBe('http://localhost:3000');
     expect(config.database).toEqual({ dialect: 'sqlite', path: './data/ucw-bff.sqlite' });
-    expect(config.sandbox).toEqual({ enabled: true, port: 3001, version: 2 });
+    expect(config.sandbox).toEqual({ enabled: true, host: '127.0.0.1', port: 3001, version: 2 });
+    expect(config.logFormat).toBe('pretty');
     expect(config.auth.devLogin).toBe(true);
     expect(config.ucw.auth).toEqual({ mode: 'none' });
     expect(Object.isFrozen(config)).toBe(true);
@@ -37,9 +41,12 @@ describe('loadConfig', () => {
   it('when several variables are bad, then one error names every one of them', () => {
     const problems = problemsOf({ PORT: 'eighty', UCW_URL: 'ftp://x', ALLOWED_ORIGINS: 'https://a.test/path', UCW_AUTH: 'static' });
     expect(problems.map((p) => p.split(':')[0])).toEqual(
-      expect.arrayContaining(['PORT', 'UCW_URL', 'ALLOWED_ORIGINS.0', 'UCW_BEARER_TOKEN']),
+      expect.arrayContaining(['PORT', 'UCW_URL', 'ALLOWED_ORIGINS', 'UCW_BEARER_TOKEN']),
     );
     expect(problems).toHaveLength(4);
+    // Said the way a person setting the variable thinks of it, not as a zod path.
+    expect(problems).toContain('UCW_URL: must be an http:// or https:// URL');
+    expect(problems).toContain('ALLOWED_ORIGINS: the 1st origin is not an origin (scheme://host[:port], no path): "https://a.test/path"');
   });
 
   it('when ALLOWED_REDIRECT_URIS holds a script, file or cleartext URI, then start-up fails naming the variable and each entry', () => {
@@ -102,7 +109,61 @@ describe('loadConfig', () => {
   });
 
   it('when a secret is too short, then the message names the variable but not the value', () => {
-    const problems = problemsOf({ SESSION_SECRET: 'hunter2' });
-    expect(problems).toEqual(['SESSION_SECRET.0: each secret must be at least 32 characters']);
+    expect(problemsOf({ SESSION_SECRET: 'hunter2' })).toEqual(['SESSION_SECRET: the 1st secret must be at least 32 characters']);
+    expect(problemsOf({ SESSION_SECRET: `${'a'.repeat(32)},hunter2` })).toEqual(['SESSION_SECRET: the 2nd secret must be at least 32 characters']);
+  });
+});
+
+describe('log format', () => {
+  it('when nothing is set, then development logs are pretty and every other environment logs JSON', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).logFormat).toBe('pretty');
+    expect(loadConfig({ NODE_ENV: 'test', UCW_URL: 'http://ucw.test' }).logFormat).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'development', LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(problemsOf({ LOG_FORMAT: 'xml' }).map((p) => p.split(':')[0])).toEqual(['LOG_FORMAT']);
+  });
+});
+
+const production = {
+  NODE_ENV: 'production',
+  SESSION_SECRET: 'a'.repeat(32),
+  UCW_URL: 'https://ucw.example.com',
+  PUBLIC_URL: 'https://bff.example.com',
+  AUTH_JWT_SECRET: 'j'.repeat(32),
+  AUTH_ISSUER: 'https://idp.example.com/',
+  AUTH_AUDIENCE: 'bff',
+  ALLOWED_ORIGINS: 'https://app.example.com',
+  METRICS_TOKEN: 'm'.repeat(16),
+};
+
+describe('start-up warnings', () => {
+  it('when production is configured safely, then there is nothing to warn about', () => {
+    expect(startupWarnings(loadConfig(production))).toEqual([]);
+  });
+
+  it('when production serves plain http, leaves /metrics open or admits no frontend, then each is a warning naming the variable', () => {
+    const warnings = startupWarnings(loadConfig({ ...production, PUBLIC_URL: 'http://bff.example.com', METRICS_TOKEN: '', ALLOWED_ORIGINS: '' }));
+    expect(warnings.map((w) => w.split(' ')[0])).toEqual(['PUBLIC_URL', 'METRICS_TOKEN', 'ALLOWED_ORIGINS']);
+  });
+
+  it('when not in production, then local http is expected and nothing is said', () => {
+    expect(startupWarnings(loadConfig({}))).toEqual([]);
+  });
+});
+
+describe('.env', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ucw-bff-env-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('when a .env file exists, then its variables apply and the process environment wins over it', () => {
+    const file = join(dir, '.env');
+    writeFileSync(file, '# comment\nPORT=4010\nexport LOG_LEVEL=debug\nPUBLIC_URL="http://from-file.test"\n');
+    const env = serviceEnvironment(file, { PUBLIC_URL: 'http://from-environment.test' });
+    expect(env).toEqual({ PORT: '4010', LOG_LEVEL: 'debug', PUBLIC_URL: 'http://from-environment.test' });
+    const config = loadConfig(env);
+    expect([config.port, config.logLevel, config.publicUrl]).toEqual([4010, 'debug', 'http://from-environment.test']);
+  });
+
+  it('when there is no .env file, then the environment is used as it is', () => {
+    expect(serviceEnvironment(join(dir, 'missing.env'), { PORT: '1' })).toEqual({ PORT: '1' });
   });
 });

@@ -1,7 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startService } from './helpers/process.js';
 import { rawExchange } from './helpers/raw-http.js';
@@ -79,7 +82,10 @@ describe('sandbox mode (npm start with no UCW_URL)', () => {
       expect(direct.status).toBe(201);
       const { url, sessionId } = (await direct.json()) as { url: string; sessionId: string };
       const widget = url.replace('localhost', '127.0.0.1');
-      expect((await fetch(widget)).status).toBe(200);
+      const widgetPage = await fetch(widget);
+      expect(widgetPage.status).toBe(200);
+      // The simulator may be framed by the BFF's own origin, named once.
+      expect(widgetPage.headers.get('content-security-policy')).toBe(`frame-ancestors http://localhost:${port}`);
       expect(await (await fetch(widget)).text()).toBe('token invalid or expired');
 
       // An open SSE stream must not hold shutdown up.
@@ -94,5 +100,51 @@ describe('sandbox mode (npm start with no UCW_URL)', () => {
       await service.stop();
     }
     expect(service.output()).toContain('shutdown complete');
+  });
+});
+
+describe('npm start and .env', () => {
+  it('when npm start gets SIGTERM, then the service itself shuts down (no orphaned child keeps serving)', async () => {
+    const port = await freePort();
+    const child = spawn('npm', ['start', '--silent'], {
+      cwd: process.cwd(),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', PORT: String(port), SANDBOX_UCW_PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'npm', 'bff.sqlite')}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await expect.poll(() => output, { timeout: 15_000 }).toContain('ucw-bff listening');
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    expect(output).toContain('shutdown complete');
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('when the working directory has a .env, then the service reads it and the environment wins over it', async () => {
+    const cwd = mkdtempSync(join(dir, 'dotenv-'));
+    writeFileSync(
+      join(cwd, '.env'),
+      ['# as after cp .env.example .env', 'PORT=0', 'UCW_URL=http://127.0.0.1:9', `SESSION_SECRET=${'s'.repeat(32)}`, 'PUBLIC_URL=http://from-dotenv.test', 'DATABASE_URL=sqlite:./bff.sqlite'].join('\n'),
+    );
+    const tsx = fileURLToPath(import.meta.resolve('tsx'));
+    const child = spawn(process.execPath, ['--import', pathToFileURL(tsx).href, join(process.cwd(), 'src', 'main.ts')], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', PUBLIC_URL: 'http://from-environment.test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await expect.poll(() => output, { timeout: 15_000 }).toContain('ucw-bff listening');
+      const listening = JSON.parse(output.split('\n').find((line) => line.includes('ucw-bff listening'))!) as { url: string };
+      // UCW_URL came from .env (no sandbox), PUBLIC_URL from the environment.
+      expect(listening.url).toBe('http://from-environment.test');
+      expect(output).not.toContain('SANDBOX MODE');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 });

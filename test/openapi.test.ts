@@ -39,15 +39,16 @@ const conforms = <T extends z.ZodType>(schema: T, body: unknown) => {
 
 describe('GET /openapi.json', () => {
   let t: TestApp;
-  let doc: { openapi: string; paths: Record<string, Record<string, unknown>> };
+  let doc: { openapi: string; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, { name?: string }> } };
   beforeAll(async () => {
-    t = await buildTestApp({ sandbox: { version: 2 }, env: { DEV_LOGIN: 'true' } });
+    t = await buildTestApp({ sandbox: { version: 2 }, env: { DEV_LOGIN: 'true', AUTH_COOKIE_NAME: 'platform_session' } });
     doc = (await request(t.app).get('/openapi.json')).body;
   });
   afterAll(() => t.close());
 
   it('when fetched, then it is OpenAPI 3.1 and documents exactly the routes the app serves', () => {
     expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.securitySchemes['cookieAuth']!.name).toBe('platform_session');
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     const served = appRoutes((t.app as unknown as { router: { stack: Layer[] } }).router.stack);
     expect([...new Set(served)].sort()).toEqual([...new Set(documented)].sort());

@@ -6,23 +6,52 @@
 export const DEMO_PAGE_SCRIPT = String.raw`(function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
-  var user = null;
+  var SIGNED_IN_HINT = 'ucw-bff-demo-signed-in';
   var handler = null;
   var pollTimer = null;
+  var lastLine = null;
+
+  // What each connection status means for the person looking at the page.
+  var EXPLAIN = {
+    pending: 'The bank is still working on it.',
+    needs_attention: 'The bank did not accept the sign-in, or wants the user again. Refresh to retry.',
+    error: 'The connection failed at the aggregator. Refresh to retry, or connect again.',
+    disconnected: 'Closed at the bank. Connect again.',
+    deleted: 'Deleted.'
+  };
+  var STATUS_TEXT = { connected: 'connected', pending: 'pending', needs_attention: 'needs attention', error: 'error', disconnected: 'disconnected', deleted: 'deleted' };
+
+  function flow(state, title, detail) {
+    var box = $('flow-status');
+    box.hidden = state === 'idle';
+    box.setAttribute('data-state', state);
+    $('flow-title').textContent = title || '';
+    $('flow-detail').textContent = detail || '';
+  }
 
   function log(kind, text, detail) {
+    // The same line twice in a row (a reload after an event) says nothing new.
+    var key = kind + '|' + text + '|' + JSON.stringify(detail === undefined ? null : detail);
+    if (key === lastLine) return;
+    lastLine = key;
     var item = document.createElement('li');
     item.setAttribute('data-kind', kind);
     var time = document.createElement('time');
     time.textContent = new Date().toLocaleTimeString();
-    var label = document.createElement('strong');
+    var label = document.createElement('span');
+    label.className = 'text';
     label.textContent = text;
     item.appendChild(time);
     item.appendChild(label);
     if (detail !== undefined) {
-      var pre = document.createElement('code');
-      pre.textContent = JSON.stringify(detail);
-      item.appendChild(pre);
+      var more = document.createElement('details');
+      var summary = document.createElement('summary');
+      summary.textContent = 'data';
+      var pre = document.createElement('pre');
+      pre.textContent = JSON.stringify(detail, null, 2);
+      more.appendChild(summary);
+      more.appendChild(pre);
+      item.appendChild(more);
     }
     var list = $('event-log');
     list.insertBefore(item, list.firstChild);
@@ -50,37 +79,77 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
   }
 
   function setUser(userId) {
-    user = userId;
     $('signed-out').hidden = !!userId;
     $('signed-in').hidden = !userId;
     $('connect-panel').hidden = !userId;
     $('connections-panel').hidden = !userId;
     $('current-user').textContent = userId || '';
+    try {
+      if (userId) sessionStorage.setItem(SIGNED_IN_HINT, '1');
+      else sessionStorage.removeItem(SIGNED_IN_HINT);
+    } catch (error) {
+      // Storage off: the page then asks /me only after a sign-in.
+    }
     if (userId) loadConnections();
+    else flow('idle');
   }
 
-  function checkbox(value) {
+  function check(value) {
     var span = document.createElement('span');
-    span.textContent = value ? 'yes' : 'no';
-    span.className = value ? 'yes' : 'no';
+    span.className = 'check';
+    span.setAttribute('data-on', value ? 'true' : 'false');
+    span.textContent = value ? '\u2713 yes' : 'not yet';
     return span;
   }
 
-  function cell(row, content) {
+  function cell(row, label, content) {
     var td = document.createElement('td');
+    if (label) td.setAttribute('data-label', label);
     if (content instanceof Node) td.appendChild(content);
-    else td.textContent = content === null || content === undefined ? '\u2014' : String(content);
+    else if (content !== undefined) td.textContent = content === null ? '\u2014' : String(content);
     row.appendChild(td);
     return td;
   }
 
-  function button(text, testId, onClick) {
+  function button(text, className, testId, onClick) {
     var b = document.createElement('button');
     b.type = 'button';
+    b.className = className;
     b.textContent = text;
     b.setAttribute('data-testid', testId);
     b.addEventListener('click', onClick);
     return b;
+  }
+
+  function institutionCell(connection) {
+    var wrap = document.createElement('div');
+    var name = document.createElement('span');
+    name.className = 'institution';
+    name.textContent = (connection.institutionId || 'unknown institution') + ' \u00b7 ' + connection.aggregator;
+    var id = document.createElement('span');
+    id.className = 'id';
+    id.title = connection.id;
+    id.textContent = connection.id.slice(0, 13) + '\u2026' + (connection.duplicateOf ? ' (a second connection to this bank)' : '');
+    wrap.appendChild(name);
+    wrap.appendChild(id);
+    return wrap;
+  }
+
+  function statusCell(connection) {
+    var wrap = document.createElement('div');
+    var badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.setAttribute('data-status', connection.status);
+    badge.textContent = STATUS_TEXT[connection.status] || connection.status;
+    wrap.appendChild(badge);
+    var note = EXPLAIN[connection.status] || (connection.status === 'connected' && !connection.dataReady ? 'Verifying with the UCW\u2026' : '');
+    if (note) {
+      var explain = document.createElement('span');
+      explain.className = 'explain';
+      explain.textContent = note;
+      wrap.appendChild(explain);
+    }
+    return wrap;
   }
 
   function renderConnections(connections) {
@@ -90,22 +159,35 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
     connections.forEach(function (connection) {
       var row = document.createElement('tr');
       row.setAttribute('data-connection-id', connection.id);
-      cell(row, connection.id);
-      cell(row, connection.institutionId);
-      cell(row, connection.aggregator);
-      var status = cell(row, connection.status);
-      status.setAttribute('data-status', connection.status);
-      cell(row, checkbox(connection.verified));
-      cell(row, checkbox(connection.dataReady));
-      cell(row, connection.duplicateOf ? 'duplicate of ' + connection.duplicateOf : '');
-      cell(row, connection.updatedAt ? new Date(connection.updatedAt).toLocaleString() : null);
+      cell(row, '', institutionCell(connection));
+      cell(row, 'Status', statusCell(connection));
+      cell(row, 'Verified', check(connection.verified));
+      cell(row, 'Data ready', check(connection.dataReady));
+      cell(row, 'Updated', connection.updatedAt ? new Date(connection.updatedAt).toLocaleTimeString() : null);
       var actions = cell(row, '');
+      actions.className = 'actions';
       if (connection.status !== 'deleted') {
-        actions.appendChild(button('Refresh', 'refresh-' + connection.id, function (event) { connect(connection.id, event); }));
-        actions.appendChild(button('Delete', 'delete-' + connection.id, function () { remove(connection.id); }));
+        actions.appendChild(button('Refresh', 'secondary', 'refresh-' + connection.id, function () { connect(connection.id); }));
+        actions.appendChild(button('Delete', 'danger', 'delete-' + connection.id, function (event) { confirmDelete(event.currentTarget, connection); }));
       }
       body.appendChild(row);
     });
+  }
+
+  // Two clicks: the first arms the button, the second deletes; it disarms itself after 5 s.
+  function confirmDelete(target, connection) {
+    if (!target.hasAttribute('data-confirming')) {
+      target.setAttribute('data-confirming', '');
+      target.textContent = 'Click again to delete';
+      setTimeout(function () {
+        if (!target.isConnected) return;
+        target.removeAttribute('data-confirming');
+        target.textContent = 'Delete';
+      }, 5000);
+      return;
+    }
+    target.disabled = true;
+    remove(connection);
   }
 
   function loadConnections() {
@@ -115,26 +197,32 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
         return answer.connections;
       },
       function (error) {
-        log('error', 'Could not load connections', { message: error.message });
         if (error.status === 401) setUser(null);
+        else log('error', 'Could not load connections: ' + error.message);
         return [];
       }
     );
   }
 
-  // Verification and dataReady arrive after memberConnected; watch for a minute.
+  // Verification and dataReady arrive after memberConnected: watch until they do (a minute at most).
   function watch(connectionId) {
     if (pollTimer) clearInterval(pollTimer);
     var deadline = Date.now() + 60000;
-    pollTimer = setInterval(function () {
+    var tick = function () {
       loadConnections().then(function (connections) {
         var found = connections.filter(function (c) { return c.id === connectionId; })[0];
-        if ((found && found.dataReady) || Date.now() > deadline) {
+        if (found && found.dataReady) {
+          clearInterval(pollTimer);
+          pollTimer = null;
+          log('success', 'Verified and data ready', { connectionId: connectionId });
+          flow('success', 'Connected, verified, data ready', 'Your backend can fetch this connection\u2019s data now (webhook connection.data_ready).');
+        } else if (Date.now() > deadline) {
           clearInterval(pollTimer);
           pollTimer = null;
         }
       });
-    }, 2000);
+    };
+    pollTimer = setInterval(tick, 1500);
   }
 
   function selectedJobTypes() {
@@ -142,10 +230,23 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
     return Array.prototype.map.call(boxes, function (box) { return box.value; });
   }
 
+  function eventText(type, metadata) {
+    var name = type.replace(/^connect\//, '');
+    var where = metadata && metadata.institutionId ? ' (' + metadata.institutionId + ')' : '';
+    switch (name) {
+      case 'loaded': return 'Widget loaded';
+      case 'selectedInstitution': return 'Widget: the user picked an institution';
+      case 'memberStatusUpdate': return 'Widget: the aggregator is working' + where;
+      case 'memberConnected': return 'Widget: connected' + where;
+      case 'memberError': return 'Widget: the bank refused the sign-in' + where;
+      default: return 'Widget: ' + name + where;
+    }
+  }
+
   function connect(connectionId) {
     var jobTypes = selectedJobTypes();
     if (jobTypes.length === 0) {
-      log('error', 'Pick at least one job type');
+      flow('error', 'Pick at least one job type', 'The widget needs to know which data to ask the bank for.');
       return;
     }
     var presentation = document.querySelector('input[name="presentation"]:checked').value;
@@ -157,15 +258,29 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
       jobTypes: jobTypes,
       presentation: presentation,
       credentials: 'same-origin',
-      onLoad: function (session) { log('sdk', 'session created', session); },
-      onEvent: function (type, metadata) { log('event', type, metadata); },
+      onLoad: function (session) {
+        log('sdk', session.mode === 'refresh' ? 'Refresh session created' : 'Connect session created', session);
+        flow('working', presentation === 'popup' ? 'Continue in the connection window' : 'Connecting\u2026',
+          presentation === 'popup' ? 'The widget opened in a separate window. Finish there; this page updates by itself.' : 'Pick a bank in the window above and sign in.');
+      },
+      onEvent: function (type, metadata) { log('event', eventText(type, metadata), metadata); },
       onSuccess: function (metadata) {
-        log('success', 'onSuccess', metadata);
+        log('success', 'Connected' + (metadata.institutionId ? ' to ' + metadata.institutionId : ''), metadata);
+        flow('success', 'Connected' + (metadata.institutionId ? ' to ' + metadata.institutionId : ''), 'Verifying the connection with the UCW\u2026 (Verified and Data ready follow in a moment.)');
         loadConnections();
         if (metadata.connectionId) watch(metadata.connectionId);
       },
       onExit: function (error, metadata) {
-        log(error ? 'error' : 'exit', 'onExit', { error: error, metadata: metadata });
+        if (!error) {
+          log('exit', 'Closed by the user', metadata);
+          flow('idle');
+        } else if (error.type === 'connect/memberError') {
+          log('error', 'The bank refused the sign-in', metadata);
+          flow('error', 'The connection did not succeed', 'The bank did not accept the credentials. The connection is marked \u201cneeds attention\u201d: use Refresh to try again.');
+        } else {
+          log('error', error.message || error.type, { error: error, metadata: metadata });
+          flow('error', 'Could not start the connection', error.message || error.type);
+        }
         loadConnections();
       }
     };
@@ -176,13 +291,14 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
     handler.open();
   }
 
-  function remove(connectionId) {
-    api('DELETE', 'connections/' + encodeURIComponent(connectionId)).then(
+  function remove(connection) {
+    api('DELETE', 'connections/' + encodeURIComponent(connection.id)).then(
       function () {
-        log('sdk', 'deleted', { connectionId: connectionId });
+        log('sdk', 'Deleted ' + (connection.institutionId || connection.id), { connectionId: connection.id });
+        flow('idle');
         loadConnections();
       },
-      function (error) { log('error', 'Delete failed', { message: error.message }); }
+      function (error) { log('error', 'Delete failed: ' + error.message); }
     );
   }
 
@@ -191,10 +307,10 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
     var userId = $('user-id').value.trim();
     api('POST', 'dev/login', { userId: userId }).then(
       function (answer) {
-        log('sdk', 'signed in', { userId: answer.userId });
+        log('sdk', 'Signed in as ' + answer.userId);
         setUser(answer.userId);
       },
-      function (error) { log('error', 'Sign-in failed', { message: error.message }); }
+      function (error) { flow('error', 'Sign-in failed', error.message); }
     );
   });
   $('logout').addEventListener('click', function () {
@@ -205,14 +321,22 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
   });
   $('connect').addEventListener('click', function () { connect(null); });
   $('refresh-list').addEventListener('click', function () { loadConnections(); });
-  $('clear-log').addEventListener('click', function () { $('event-log').textContent = ''; });
+  $('clear-log').addEventListener('click', function () { $('event-log').textContent = ''; lastLine = null; });
 
   if (!window.UcwConnect) {
-    log('error', '/connect.js did not load');
+    flow('error', '/connect.js did not load', 'Check that the BFF serves /connect.js.');
     $('connect').disabled = true;
   }
-  api('GET', 'me').then(
-    function (answer) { setUser(answer.userId); },
-    function () { setUser(null); }
-  );
+  // Ask who is signed in only when this tab signed someone in: a signed-out page makes no
+  // request that fails (a 401 would show as an error in the browser console).
+  var hinted = false;
+  try { hinted = sessionStorage.getItem(SIGNED_IN_HINT) === '1'; } catch (error) { hinted = false; }
+  if (hinted) {
+    api('GET', 'me').then(
+      function (answer) { setUser(answer.userId); },
+      function () { setUser(null); }
+    );
+  } else {
+    setUser(null);
+  }
 })();`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorStatus, type ErrorCode } from '../http/errors.js';
 import { JOB_TYPES } from '../ucw/job-types.js';
 
 /**
@@ -7,7 +8,8 @@ import { JOB_TYPES } from '../ucw/job-types.js';
  */
 const timestamp = z.iso.datetime({ offset: false });
 
-export const connectionSchema = z.strictObject({
+export const connectionSchema = z
+  .strictObject({
   id: z.string().regex(/^conn_/),
   aggregator: z.string(),
   institutionId: z.string().nullable(),
@@ -20,7 +22,9 @@ export const connectionSchema = z.strictObject({
   createdAt: timestamp,
   updatedAt: timestamp,
   lastConnectedAt: timestamp.nullable(),
-});
+  })
+  // Named once in the OpenAPI document (`#/components/schemas/Connection`) and referenced everywhere.
+  .meta({ id: 'Connection' });
 
 export const connectionListSchema = z.strictObject({ connections: z.array(connectionSchema) });
 
@@ -85,10 +89,10 @@ export const problemSchema = z.strictObject({
   title: z.string(),
   status: z.int(),
   detail: z.string(),
-  code: z.string(),
+  code: z.enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]]),
   requestId: z.string(),
   errors: z.array(z.strictObject({ field: z.string(), message: z.string() })).optional(),
-});
+}).meta({ id: 'Problem' });
 
 export const healthSchema = z.strictObject({ status: z.literal('ok') });
 

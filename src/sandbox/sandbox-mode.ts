@@ -17,9 +17,11 @@ export async function startSandboxMode(config: Config, logger: Logger): Promise<
   const sandbox = await startSandboxUcw({
     version: config.sandbox.version,
     isValidBearer: (token) => token === bearer,
-    frameAncestors: [new URL(config.publicUrl).origin, ...config.allowedOrigins],
+    // Each origin once: outside production ALLOWED_ORIGINS already holds the BFF's own origin.
+    frameAncestors: [...new Set([new URL(config.publicUrl).origin, ...config.allowedOrigins])],
     port: config.sandbox.port,
-    host: '127.0.0.1',
+    // 127.0.0.1 by default; 0.0.0.0 (SANDBOX_UCW_HOST) lets a browser outside a container reach it.
+    host: config.sandbox.host,
   });
   const port = new URL(sandbox.url).port;
   const ucwUrl = `http://${publicHost}:${port}`;

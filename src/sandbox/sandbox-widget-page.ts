@@ -24,7 +24,7 @@ export function renderWidgetPage(sessionId: string): string {
   button.primary { background: #2456d3; color: #fff; border-color: #2456d3; text-align: center; }
   label { display: block; margin: .5rem 0 .2rem; font-size: .9rem; }
   input { width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; }
-  [data-testid="widget-status"] { margin-top: 1rem; font-weight: 600; }
+  [data-testid="widget-status"] { margin: 0 0 1rem; font-weight: 600; }
   [data-state="failed"], [data-state="error"] { color: #b3261e; }
   [data-state="connected"] { color: #1b7a3a; }
 </style>
@@ -35,6 +35,7 @@ export function renderWidgetPage(sessionId: string): string {
   <p class="note">A simulator: no real bank is contacted. "Failure Bank" refuses any credentials; the password "wrong" is refused once at any bank, and the form stays live for another try.</p>
   <div id="view"></div>
   <p data-testid="widget-status" data-state="loading" role="status">Loading…</p>
+  <div id="view"></div>
 </main>
 <script>
 ${WIDGET_SCRIPT}

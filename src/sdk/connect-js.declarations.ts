@@ -52,7 +52,11 @@ declare namespace UcwConnect {
   type ExitError =
     /** The session ran out of time: metadata.status is 'failed' (after an uncorrected widget error) or 'expired'. */
     | { type: 'session_ended'; metadata: EventMetadata }
-    /** POST /connect-url failed: status 0 when the BFF could not be reached or getAuthHeaders threw. */
+    /**
+     * POST /connect-url failed: status 0 when the BFF could not be reached (often: this page's
+     * origin is not in the BFF's ALLOWED_ORIGINS, which the browser reports as a network error)
+     * or getAuthHeaders threw.
+     */
     | { type: 'request_failed'; status: number; problem: Problem | null; message: string }
     /** presentation 'popup' and the browser refused to open a window (open() not called from a click). */
     | { type: 'popup_blocked'; status: 0; problem: null; message: string };

@@ -320,7 +320,10 @@ export const CONNECT_JS_TEMPLATE = String.raw`/*! UcwConnect: drop-in script for
             }).then(
               function (response) { return answered(attempt, response); },
               function (error) {
-                exit(attempt, requestFailed(0, null, 'Could not reach the connect service: ' + (error && error.message ? error.message : String(error))));
+                // A browser says only "Failed to fetch" for a CORS refusal, the commonest cause.
+                exit(attempt, requestFailed(0, null,
+                  'Could not reach the connect service at ' + settings.endpoint + ' (' + (error && error.message ? error.message : String(error)) + '). ' +
+                  'If it is running, this page\'s origin (' + global.location.origin + ') may not be in its ALLOWED_ORIGINS.'));
               }
             );
           },

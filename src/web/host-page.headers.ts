@@ -17,7 +17,7 @@ export function contentSecurityPolicy(policy: PagePolicy): string {
     "img-src 'self' data:",
     "connect-src 'self'",
     `frame-src ${policy.frameSrc ?? "'none'"}`,
-    `frame-ancestors ${policy.frameAncestors.length > 0 ? policy.frameAncestors.join(' ') : "'none'"}`,
+    `frame-ancestors ${policy.frameAncestors.length > 0 ? [...new Set(policy.frameAncestors)].join(' ') : "'none'"}`,
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');

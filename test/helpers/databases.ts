@@ -5,10 +5,7 @@ import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/
 /** SQLite always; PostgreSQL whenever TEST_DATABASE_URL is set (CI sets it). */
 export const testDialects: Dialect[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
-if (!process.env.TEST_DATABASE_URL && !process.env.UCW_BFF_QUIET_DIALECTS) {
-  process.env.UCW_BFF_QUIET_DIALECTS = '1';
-  console.warn('TEST_DATABASE_URL is not set: storage tests run on SQLite only.');
-}
+// Said once per run, by test/global-setup.ts (each test file runs in its own process).
 
 export interface TestDatabase extends DatabaseHandle {
   /** Drops everything this test database created. */

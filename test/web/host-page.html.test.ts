@@ -51,4 +51,9 @@ describe('contentSecurityPolicy', () => {
       'frame-src https://ucw.example; frame-ancestors https://a.example https://b.example;',
     );
   });
+  it('names a repeated origin once', () => {
+    expect(contentSecurityPolicy({ nonce: 'abc', frameSrc: undefined, frameAncestors: ['https://a.example', 'https://a.example'] })).toContain(
+      "frame-ancestors https://a.example; base-uri 'none'",
+    );
+  });
 });
