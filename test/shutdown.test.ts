@@ -33,12 +33,14 @@ async function startHeldUcw() {
     });
   });
   server.listen(0, '127.0.0.1');
+  // A widget URL on the UCW's own origin: the BFF refuses any other.
+  const widgetUrl = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/widget?token=t`;
   await once(server, 'listening');
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     firstArrival,
     release() {
-      for (const res of held.splice(0)) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ widgetUrl: 'http://127.0.0.1:9/widget?token=t' }));
+      for (const res of held.splice(0)) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ widgetUrl: widgetUrl() }));
     },
     async close() {
       server.closeAllConnections();
@@ -138,7 +140,7 @@ describe('graceful shutdown under keep-alive load', () => {
       ucw.release();
       const answer = await inFlight;
       expect(answer.statusCode).toBe(201);
-      expect(((await answer.body.json()) as { url: string }).url).toBe('http://127.0.0.1:9/widget?token=t');
+      expect(((await answer.body.json()) as { url: string }).url).toBe(`${ucw.url}/widget?token=t`);
 
       const [code] = (await once(service.child, 'exit')) as [number | null];
       expect(code).toBe(0);

@@ -23,6 +23,8 @@ export interface DatabaseHandle {
   /** Without a context, data migrations that need the data key fail if they find rows to change. */
   migrateToLatest(context?: MigrationContext): Promise<void>;
   migrateDown(): Promise<void>;
+  /** Migrates up or down until `name` is the last applied migration (tests of a data migration start before it). */
+  migrateTo(name: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -125,6 +127,7 @@ function handle(db: Kysely<Database>, dialect: Dialect, pgPool: pg.Pool | undefi
     pgSchema,
     migrateToLatest: (context = { log: silent }) => run(migrator(context).migrateToLatest()),
     migrateDown: () => run(migrator({ log: silent }).migrateDown()),
+    migrateTo: (name) => run(migrator({ log: silent }).migrateTo(name)),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

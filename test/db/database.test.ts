@@ -60,7 +60,7 @@ describe.each(testDialects)('storage on %s', (dialect) => {
 
   it('when migrated down one step, then the latest columns are gone and up again restores them', async () => {
     database = await createTestDatabase(dialect);
-    // One step at a time, newest first: the shared rate-limit counters, then the initial tables.
+    // One step at a time, newest first: the shared rate-limit counters, then the sessions' last error.
     await withSchemaLock(dialect, () => database.migrateDown());
     await expect(sql`select count(*) from rate_limit_buckets`.execute(database.db)).rejects.toThrow();
     expect(await database.db.selectFrom('connections').selectAll().execute()).toEqual([]);

@@ -36,7 +36,7 @@ describe.each(testDialects)('migration 2026-11-30T2100-normalize-aggregators on 
 
   it('when stored rows spell aggregators in capitals, then they are re-spelled and re-indexed, and a conflict leaves both rows and is logged', async () => {
     database = await createTestDatabase(dialect);
-    await withSchemaLock(dialect, () => database.migrateDown());
+    await withSchemaLock(dialect, () => database.migrateTo('2026-11-26T0600-initial'));
     await database.db
       .insertInto('connections')
       .values([
@@ -67,7 +67,7 @@ describe.each(testDialects)('migration 2026-11-30T2100-normalize-aggregators on 
 
   it('when rows need re-indexing but no keys are given, then the migration fails and changes nothing', async () => {
     database = await createTestDatabase(dialect);
-    await withSchemaLock(dialect, () => database.migrateDown());
+    await withSchemaLock(dialect, () => database.migrateTo('2026-11-26T0600-initial'));
     await database.db.insertInto('connections').values(legacyRow('conn_upper', 'u1', 'MX', 'MBR-1')).execute();
     await expect(withSchemaLock(dialect, () => database.migrateToLatest())).rejects.toThrow(/data encryption key/);
     expect(await database.db.selectFrom('connections').select(['aggregator', 'lookup_key']).execute()).toEqual([{ aggregator: 'MX', lookup_key: 'legacy:MX:MBR-1' }]);
