@@ -120,6 +120,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/connect/{sessionId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The person cancelled (host page Cancel, or connect.js closed): the session ends `cancelled` (host page capability, or the user for embed "direct") */
+        post: operations["cancelConnectSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/connect/{sessionId}/events": {
         parameters: {
             query?: never;
@@ -416,7 +433,7 @@ export interface components {
         };
         Problem: {
             /** @enum {string} */
-            code: "validation_failed" | "malformed_json" | "unauthenticated" | "invalid_signature" | "forbidden" | "capability_invalid" | "not_found" | "conflict" | "capability_expired" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "ucw_rejected_request" | "ucw_credentials_rejected" | "ucw_bad_response" | "ucw_unavailable" | "not_ready" | "ucw_timeout";
+            code: "validation_failed" | "malformed_json" | "malformed_request" | "unauthenticated" | "invalid_signature" | "forbidden" | "capability_invalid" | "not_found" | "request_timeout" | "conflict" | "capability_expired" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "headers_too_large" | "internal" | "ucw_rejected_request" | "ucw_credentials_rejected" | "ucw_bad_response" | "ucw_unavailable" | "not_ready" | "overloaded" | "ucw_timeout";
             detail: string;
             errors?: {
                 field: string;
@@ -544,6 +561,7 @@ export interface operations {
                      *         "transactions"
                      *       ],
                      *       "expiresAt": "2026-11-30T10:30:00.000Z",
+                     *       "lastError": null,
                      *       "connection": {
                      *         "id": "conn_01JDQ6Z2K4M6P8R0S2T4V6W8X0",
                      *         "aggregator": "sophtron",
@@ -568,10 +586,15 @@ export interface operations {
                         expiresAt: string;
                         id: string;
                         jobTypes: ("accountNumber" | "accountOwner" | "transactions" | "transactionHistory")[];
+                        lastError: {
+                            /** Format: date-time */
+                            at: string;
+                            statusCode: number | null;
+                        } | null;
                         /** @enum {string} */
                         mode: "new" | "refresh";
                         /** @enum {string} */
-                        status: "created" | "opened" | "connected" | "failed" | "expired";
+                        status: "created" | "opened" | "connected" | "failed" | "cancelled" | "expired";
                     };
                 };
             };
@@ -613,6 +636,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -626,6 +668,25 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Something went wrong on our side.",
                      *       "code": "internal",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No database connection free in time (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:overloaded",
+                     *       "title": "Service overloaded",
+                     *       "status": 503,
+                     *       "detail": "The service is busy; retry shortly.",
+                     *       "code": "overloaded",
                      *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
                      *     }
                      */
@@ -707,6 +768,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -720,6 +800,25 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Something went wrong on our side.",
                      *       "code": "internal",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No database connection free in time (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:overloaded",
+                     *       "title": "Service overloaded",
+                     *       "status": 503,
+                     *       "detail": "The service is busy; retry shortly.",
+                     *       "code": "overloaded",
                      *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
                      *     }
                      */
@@ -869,7 +968,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body larger than BODY_LIMIT_BYTES */
+            /** @description Body larger than BODY_LIMIT_BYTES, or JSON deeper than 32 levels or with more than 1,000 entries */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -907,7 +1006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many connect URLs for this user (Retry-After) */
+            /** @description Too many connect URLs for this user, or failed authentications from this IP (Retry-After) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -964,7 +1063,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The UCW is unreachable (Retry-After) */
+            /** @description The UCW is unreachable, or the BFF is overloaded (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1324,6 +1423,208 @@ export interface operations {
             };
         };
     };
+    cancelConnectSession: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Capability expiry (unix seconds)
+                 * @example 1764500000
+                 */
+                exp?: string;
+                /**
+                 * @description Capability HMAC
+                 * @example q3X0bq4VtJmQ2b1yYxZ7pJc9Hn2v6s8dKf0lA1eG5rE
+                 */
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Session id
+                 * @example cs_01JDQ6Y4N8T0V5W2X9Z3A7B1C4
+                 */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session as it now stands (an ended session is unchanged) and the `connect/cancelled` copy for the frontend */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sessionStatus": "cancelled",
+                     *       "forward": {
+                     *         "type": "connect/cancelled",
+                     *         "metadata": {
+                     *           "sessionId": "cs_01JDQ6Y4N8T0V5W2X9Z3A7B1C4",
+                     *           "connectionId": null,
+                     *           "aggregator": null,
+                     *           "institutionId": null,
+                     *           "status": "cancelled"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        forward: {
+                            metadata: {
+                                aggregator: string | null;
+                                connectionId: string | null;
+                                error?: {
+                                    statusCode: number | null;
+                                };
+                                institutionId: string | null;
+                                sessionId: string;
+                                /** @enum {string} */
+                                status: "created" | "opened" | "connected" | "failed" | "cancelled" | "expired";
+                            };
+                            type: string;
+                        };
+                        /** @enum {string} */
+                        sessionStatus: "created" | "opened" | "connected" | "failed" | "cancelled" | "expired";
+                    };
+                };
+            };
+            /** @description No or invalid user token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:unauthenticated",
+                     *       "title": "Authentication required",
+                     *       "status": 401,
+                     *       "detail": "A valid bearer token or auth cookie is required.",
+                     *       "code": "unauthenticated",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:capability_invalid",
+                     *       "title": "Invalid connect link",
+                     *       "status": 403,
+                     *       "detail": "This connect link is incomplete or has been altered.",
+                     *       "code": "capability_invalid",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such connect session, or not this user’s */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "No such connect session.",
+                     *       "code": "not_found",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Link expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:capability_expired",
+                     *       "title": "Connect link expired",
+                     *       "status": 410,
+                     *       "detail": "This connect session has expired.",
+                     *       "code": "capability_expired",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Something went wrong on our side.",
+                     *       "code": "internal",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No database connection free in time (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:overloaded",
+                     *       "title": "Service overloaded",
+                     *       "status": 503,
+                     *       "detail": "The service is busy; retry shortly.",
+                     *       "code": "overloaded",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     relayEvent: {
         parameters: {
             query?: {
@@ -1398,16 +1699,19 @@ export interface operations {
                             metadata: {
                                 aggregator: string | null;
                                 connectionId: string | null;
+                                error?: {
+                                    statusCode: number | null;
+                                };
                                 institutionId: string | null;
                                 sessionId: string;
                                 /** @enum {string} */
-                                status: "created" | "opened" | "connected" | "failed" | "expired";
+                                status: "created" | "opened" | "connected" | "failed" | "cancelled" | "expired";
                             };
                             type: string;
                         };
                         recorded: boolean;
                         /** @enum {string} */
-                        sessionStatus: "created" | "opened" | "connected" | "failed" | "expired";
+                        sessionStatus: "created" | "opened" | "connected" | "failed" | "cancelled" | "expired";
                     };
                 };
             };
@@ -1525,7 +1829,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body larger than BODY_LIMIT_BYTES */
+            /** @description Body larger than BODY_LIMIT_BYTES, or JSON deeper than 32 levels or with more than 1,000 entries */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1595,6 +1899,25 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Something went wrong on our side.",
                      *       "code": "internal",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No database connection free in time (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:overloaded",
+                     *       "title": "Service overloaded",
+                     *       "status": 503,
+                     *       "detail": "The service is busy; retry shortly.",
+                     *       "code": "overloaded",
                      *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
                      *     }
                      */
@@ -1760,7 +2083,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The UCW is unreachable (Retry-After) */
+            /** @description The UCW is unreachable, or the BFF is overloaded (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1861,6 +2184,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -1874,6 +2216,25 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Something went wrong on our side.",
                      *       "code": "internal",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No database connection free in time (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:overloaded",
+                     *       "title": "Service overloaded",
+                     *       "status": 503,
+                     *       "detail": "The service is busy; retry shortly.",
+                     *       "code": "overloaded",
                      *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
                      *     }
                      */
@@ -1962,6 +2323,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -1975,6 +2355,25 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Something went wrong on our side.",
                      *       "code": "internal",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No database connection free in time (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:overloaded",
+                     *       "title": "Service overloaded",
+                     *       "status": 503,
+                     *       "detail": "The service is busy; retry shortly.",
+                     *       "code": "overloaded",
                      *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
                      *     }
                      */
@@ -2062,6 +2461,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -2100,7 +2518,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The UCW is unreachable (Retry-After) */
+            /** @description The UCW is unreachable, or the BFF is overloaded (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2231,6 +2649,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many data requests for this user (RATE_LIMIT_DATA_PER_MIN), or failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -2269,7 +2706,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The UCW is unreachable (Retry-After) */
+            /** @description The UCW is unreachable, or the BFF is overloaded (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2399,6 +2836,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many data requests for this user (RATE_LIMIT_DATA_PER_MIN), or failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -2437,7 +2893,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The UCW is unreachable (Retry-After) */
+            /** @description The UCW is unreachable, or the BFF is overloaded (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2575,6 +3031,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many data requests for this user (RATE_LIMIT_DATA_PER_MIN), or failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -2613,7 +3088,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The UCW is unreachable (Retry-After) */
+            /** @description The UCW is unreachable, or the BFF is overloaded (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2809,7 +3284,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body larger than BODY_LIMIT_BYTES */
+            /** @description Body larger than BODY_LIMIT_BYTES, or JSON deeper than 32 levels or with more than 1,000 entries */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3014,11 +3489,11 @@ export interface operations {
                         duplicate: boolean;
                         /** @constant */
                         received: true;
-                        sessionStatus: ("created" | "opened" | "connected" | "failed" | "expired") | null;
+                        sessionStatus: ("created" | "opened" | "connected" | "failed" | "cancelled" | "expired") | null;
                     };
                 };
             };
-            /** @description Invalid body (fields named), or malformed JSON */
+            /** @description Invalid body (fields named), malformed JSON, or a webhook-id that is not 1–256 printable ASCII characters */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3075,7 +3550,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body larger than BODY_LIMIT_BYTES */
+            /** @description Body larger than BODY_LIMIT_BYTES, or JSON deeper than 32 levels or with more than 1,000 entries */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3145,6 +3620,25 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Something went wrong on our side.",
                      *       "code": "internal",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No database connection free in time (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:overloaded",
+                     *       "title": "Service overloaded",
+                     *       "status": 503,
+                     *       "detail": "The service is busy; retry shortly.",
+                     *       "code": "overloaded",
                      *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
                      *     }
                      */
@@ -3244,6 +3738,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many failed authentications from this IP (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:rate_limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests. Try again in 30 seconds.",
+                     *       "code": "rate_limited",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure (logged with the request id) */
             500: {
                 headers: {
@@ -3257,6 +3770,25 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "Something went wrong on our side.",
                      *       "code": "internal",
+                     *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No database connection free in time (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucw-bff:problem:overloaded",
+                     *       "title": "Service overloaded",
+                     *       "status": 503,
+                     *       "detail": "The service is busy; retry shortly.",
+                     *       "code": "overloaded",
                      *       "requestId": "5d6f2c1e-8a3b-4f0e-9c51-2b7e4d9a1f30"
                      *     }
                      */
@@ -3440,7 +3972,6 @@ export interface operations {
                         dependencies: {
                             [key: string]: {
                                 critical: boolean;
-                                detail?: string;
                                 /** @enum {string} */
                                 status: "up" | "down";
                             };
@@ -3500,8 +4031,7 @@ export interface operations {
                      *       "dependencies": {
                      *         "database": {
                      *           "status": "down",
-                     *           "critical": true,
-                     *           "detail": "connection refused"
+                     *           "critical": true
                      *         },
                      *         "ucw": {
                      *           "status": "up",
@@ -3514,7 +4044,6 @@ export interface operations {
                         dependencies: {
                             [key: string]: {
                                 critical: boolean;
-                                detail?: string;
                                 /** @enum {string} */
                                 status: "up" | "down";
                             };

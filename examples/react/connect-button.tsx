@@ -14,7 +14,14 @@ export function ConnectBankButton({ getToken, onConnected }: { getToken: () => P
       setMessage('Connected.');
       if (metadata.connectionId) onConnected(metadata.connectionId);
     },
-    onExit: (error) => setMessage(error === null ? null : error.type === 'connect/memberError' ? 'The bank did not accept the connection. Try again.' : error.message),
+    // A widget error (connect/memberError) is not an exit: the widget stays open for a correction.
+    onEvent: (type) => {
+      if (type === 'connect/memberError') setMessage('Check the details in the connection window.');
+    },
+    onExit: (error) =>
+      setMessage(
+        error === null ? null : error.type === 'session_ended' ? 'The connection attempt timed out. Try again.' : error.message,
+      ),
   });
   return (
     <div>

@@ -5,8 +5,12 @@ declare namespace UcwConnect {
   /** 'modal' (and 'auto'): the host page in an iframe overlay. 'popup': the host page in a new window. */
   type Presentation = 'auto' | 'modal' | 'popup';
 
-  /** The connect session's status as the BFF reports it. */
-  type SessionStatus = 'created' | 'opened' | 'connected' | 'failed' | 'expired';
+  /**
+   * The connect session's status as the BFF reports it. 'opened' includes a session whose widget
+   * reported an error the person may still correct; 'failed' is a session that expired after such
+   * an error; 'cancelled' the person cancelled; 'expired' ran out of time with nothing.
+   */
+  type SessionStatus = 'created' | 'opened' | 'connected' | 'failed' | 'cancelled' | 'expired';
 
   /** The sanitized metadata the BFF forwards with each widget event: no aggregator ids, no tokens. */
   interface EventMetadata {
@@ -16,6 +20,8 @@ declare namespace UcwConnect {
     aggregator: string | null;
     institutionId: string | null;
     status: SessionStatus | null;
+    /** Only on 'connect/memberError' (not an end: the widget stays open for a correction). */
+    error?: { statusCode: number | null };
   }
 
   /** What onExit receives as its second argument: the last event's metadata, or what is known so far. */
@@ -39,8 +45,8 @@ declare namespace UcwConnect {
   }
 
   type ExitError =
-    /** The widget reported a terminal error; the session is failed. */
-    | { type: 'connect/memberError'; metadata: EventMetadata }
+    /** The session ran out of time: metadata.status is 'failed' (after an uncorrected widget error) or 'expired'. */
+    | { type: 'session_ended'; metadata: EventMetadata }
     /**
      * POST /connect-url failed: status 0 when the BFF could not be reached (often: this page's
      * origin is not in the BFF's ALLOWED_ORIGINS, which the browser reports as a network error)
@@ -76,9 +82,17 @@ declare namespace UcwConnect {
     credentials?: RequestCredentials;
     /** The connection succeeded; the modal or popup is already closed. */
     onSuccess?: (metadata: EventMetadata) => void;
-    /** The user left (error null), the widget failed, or the session could not start. */
+    /**
+     * The person left (error null: the modal's close button, Escape, the popup closed, or the host
+     * page's Cancel; the session is then 'cancelled'), the session ran out of time, or it could not
+     * start. Never called for 'connect/memberError', which onEvent receives.
+     */
     onExit?: (error: ExitError | null, metadata: ExitMetadata) => void;
-    /** Every sanitized widget event, in order. */
+    /**
+     * Every sanitized event, in order: the widget's (including 'connect/memberError', after which
+     * the widget stays open for the person to correct their details) and the host page's own
+     * 'connect/cancelled' and 'connect/expired'.
+     */
     onEvent?: (type: string, metadata: EventMetadata) => void;
     /** The session exists; the host page is about to open. */
     onLoad?: (session: SessionInfo) => void;
