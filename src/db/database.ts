@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import * as initial from './migrations/2026-11-26T0600-initial.js';
 import type { Database } from './schema.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -51,7 +52,7 @@ export function createDatabase(
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return handle(db, 'sqlite', undefined, undefined);
   }
 
