@@ -35,6 +35,14 @@ const stopAll = () => {
   for (const child of children) child.kill('SIGKILL');
 };
 process.on('exit', stopAll);
+// Interrupted (Ctrl-C, a timeout): stop the children too, and leave no temporary files behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopAll();
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 
 // ---------------------------------------------------------------- processes
 

@@ -139,8 +139,10 @@ export function createApp(deps: Dependencies): Express {
     }),
   );
 
-  const openApi = openApiDocument(config.publicUrl);
+  // Built at the first request, not at start-up (converting the schemas is a cold-start cost).
+  let openApi: ReturnType<typeof openApiDocument> | undefined;
   app.get('/openapi.json', (_req, res) => {
+    openApi ??= openApiDocument(config.publicUrl);
     res.json(openApi);
   });
   app.use(sdkRoutes({ publicUrl: config.publicUrl }));

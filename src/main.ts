@@ -3,7 +3,6 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildDependencies } from './dependencies.js';
 import { createLogger, wantsPrettyLogs } from './logger.js';
-import { startSandboxMode } from './sandbox/sandbox-mode.js';
 import { crossSiteWarning } from './web/same-site.js';
 import type { SandboxUcw } from './sandbox/sandbox-ucw.js';
 
@@ -20,7 +19,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, pretty: wantsPrettyLogs(config.env) });
   let sandbox: SandboxUcw | undefined;
-  if (config.sandbox.enabled) ({ config, sandbox } = await startSandboxMode(config, logger));
+  // Loaded only when used: production never pays for the simulator at start-up.
+  if (config.sandbox.enabled) {
+    const { startSandboxMode } = await import('./sandbox/sandbox-mode.js');
+    ({ config, sandbox } = await startSandboxMode(config, logger));
+  }
   const deps = await buildDependencies(config, logger, { defaultMetrics: true });
   const crossSite = crossSiteWarning(config);
   if (crossSite) logger.warn(crossSite);

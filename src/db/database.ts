@@ -50,6 +50,9 @@ export function createDatabase(
     const sqlite = new SQLite(settings.path);
     // WAL lets readers run beside the single writer; busy_timeout waits instead of failing under contention.
     sqlite.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL syncs at checkpoints, not at every commit: a killed process loses
+    // nothing committed; only an OS crash or power cut may lose the last commits (README).
+    sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
