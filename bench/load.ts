@@ -19,6 +19,8 @@ export interface CannonResult {
   p99: number;
   total: number;
   bad: number;
+  /** Filled in by the bench: the server's CPU time over the round divided by its requests. */
+  cpuUsPerRequest?: number;
 }
 
 export type Command =

@@ -17,6 +17,7 @@ import {
   POPUP_BODY,
   UCW_TOKEN,
   WEBHOOK_SECRET,
+  cpuMs,
   load,
   rssMiB,
   shutdown,
@@ -60,6 +61,8 @@ function row(name: string, figures: string, goal: string, pass: boolean): void {
 interface Target {
   name: string;
   base: string;
+  /** The server process, whose CPU time per request is reported beside the throughput. */
+  pid: number;
   /** A fresh spec per round (host page sessions are spent by loads). */
   spec: () => Promise<RequestSpec> | RequestSpec;
 }
@@ -79,7 +82,9 @@ async function rounds(targets: Target[], connections: number): Promise<CannonRes
     if (r % 2) order.reverse();
     for (const i of order) {
       const spec = await targets[i]!.spec();
+      const cpuBefore = cpuMs(targets[i]!.pid);
       const result = await load<CannonResult>({ op: 'cannon', base: targets[i]!.base, connections, seconds: SECONDS, spec });
+      result.cpuUsPerRequest = ((cpuMs(targets[i]!.pid) - cpuBefore) * 1000) / Math.max(1, result.total);
       if (result.bad > 0) console.log(`  (${targets[i]!.name}: ${result.bad} non-2xx or errors in a round)`);
       results[i]!.push(result);
     }
@@ -97,7 +102,14 @@ function throughputRow(name: string, product: CannonResult[], anchorName: string
   const q = ratio(product, anchor);
   const p = median(product.map((r) => r.rps));
   const a = median(anchor.map((r) => r.rps));
-  row(name, `${fmt(p)} rps vs ${anchorName} ${fmt(a)} rps: ${fmt(q.median, 2)}× (rounds ${fmt(q.min, 2)}–${fmt(q.max, 2)})`, `≥ ${goal}×`, q.median >= goal);
+  const pc = median(product.map((r) => r.cpuUsPerRequest ?? Number.NaN));
+  const ac = median(anchor.map((r) => r.cpuUsPerRequest ?? Number.NaN));
+  row(
+    name,
+    `${fmt(p)} rps vs ${anchorName} ${fmt(a)} rps: ${fmt(q.median, 2)}× (rounds ${fmt(q.min, 2)}–${fmt(q.max, 2)}); server CPU ${fmt(pc)} vs ${fmt(ac)} µs/req (${fmt(ac / pc, 2)}×)`,
+    `≥ ${goal}×`,
+    q.median >= goal,
+  );
 }
 
 // ---------------------------------------------------------------- the run
@@ -142,9 +154,9 @@ async function dialectRows(label: 'SQLite' | 'PostgreSQL', databaseUrl: string, 
   // POST /connect-url direct (v1 token fetch): throughput against both pass-throughs.
   const [p, e, h] = await rounds(
     [
-      { name: 'product', base: product.base, spec: () => directSpec },
-      { name: 'express pass-through', base: expressPass.base, spec: () => directSpec },
-      { name: 'node:http pass-through', base: httpPass.base, spec: () => directSpec },
+      { name: 'product', base: product.base, pid: product.child.pid!, spec: () => directSpec },
+      { name: 'express pass-through', base: expressPass.base, pid: expressPass.child.pid!, spec: () => directSpec },
+      { name: 'node:http pass-through', base: httpPass.base, pid: httpPass.child.pid!, spec: () => directSpec },
     ],
     CONNECTIONS,
   );
@@ -189,8 +201,8 @@ async function dialectRows(label: 'SQLite' | 'PostgreSQL', databaseUrl: string, 
   };
   const [hp, hs] = await rounds(
     [
-      { name: 'product', base: product.base, spec: pagePaths },
-      { name: 'bare Express', base: staticPage.base, spec: () => ({ kind: 'paths', paths: [new URL(sample!.url).pathname] }) },
+      { name: 'product', base: product.base, pid: product.child.pid!, spec: pagePaths },
+      { name: 'bare Express', base: staticPage.base, pid: staticPage.child.pid!, spec: () => ({ kind: 'paths', paths: [new URL(sample!.url).pathname] }) },
     ],
     CONNECTIONS,
   );
@@ -203,8 +215,8 @@ async function dialectRows(label: 'SQLite' | 'PostgreSQL', databaseUrl: string, 
   const helloSpec: RequestSpec = { kind: 'fixed', method: 'POST', path: '/hello', body: '{"type":"connect/stepChange","metadata":{}}', headers: { 'content-type': 'application/json' } };
   const [ev, he] = await rounds(
     [
-      { name: 'product', base: product.base, spec: () => eventSpec },
-      { name: 'bare Express hello', base: hello.base, spec: () => helloSpec },
+      { name: 'product', base: product.base, pid: product.child.pid!, spec: () => eventSpec },
+      { name: 'bare Express hello', base: hello.base, pid: hello.child.pid!, spec: () => helloSpec },
     ],
     CONNECTIONS,
   );
