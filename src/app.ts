@@ -1,7 +1,6 @@
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import { requireUser, userAuthenticator } from './auth/user-auth.js';
 import { connectSessionRoutes } from './connect-sessions/connect-sessions.routes.js';
 import { connectionRoutes } from './connections/connections.routes.js';
@@ -12,8 +11,8 @@ import { healthRoutes } from './health/health.routes.js';
 import { cors } from './http/cors.js';
 import { errorHandler, notFoundHandler } from './http/problem.js';
 import { rateLimit } from './http/rate-limit.js';
-import { requestId } from './http/request-id.js';
-import { httpMetrics } from './observability/metrics.js';
+import { requestContext } from './http/request-context.js';
+import { staticHeaders } from './http/static-headers.js';
 import { openApiDocument } from './openapi/openapi.js';
 import { sdkRoutes } from './sdk/sdk.routes.js';
 import { hostPageRoutes } from './web/host-page.routes.js';
@@ -32,29 +31,16 @@ export function createApp(deps: Dependencies): Express {
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
 
-  app.use(requestId());
+  app.use(requestContext({ logger, metrics }));
+  // Helmet's policy is fixed, so its headers are computed once (see staticHeaders).
   app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req) => (req as express.Request).id,
-      // The path only: query strings carry capabilities (host page signatures) and tokens.
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-    }),
-  );
-  app.use(httpMetrics(metrics));
-  app.use(
-    helmet({
+    staticHeaders(helmet({
       // An API answers JSON; pages that need more (the host page) set their own policy.
       contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
       // Popups opened by the host page need window.opener; COOP same-origin would sever it.
       crossOriginOpenerPolicy: false,
       referrerPolicy: { policy: 'no-referrer' },
-    }),
+    })),
   );
   app.use(
     cors({
@@ -186,8 +172,10 @@ export function createApp(deps: Dependencies): Express {
     }),
   );
 
-  const openApi = openApiDocument(config.publicUrl, { cookieName: config.auth.cookieName });
+  // Built at the first request, not at start-up (converting the schemas is a cold-start cost).
+  let openApi: ReturnType<typeof openApiDocument> | undefined;
   app.get('/openapi.json', (_req, res) => {
+    openApi ??= openApiDocument(config.publicUrl, { cookieName: config.auth.cookieName });
     res.json(openApi);
   });
   app.use(sdkRoutes({ publicUrl: config.publicUrl }));

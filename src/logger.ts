@@ -93,7 +93,8 @@ export function createLogger(options: { level: string; destination?: NodeJS.Writ
   if (options.pretty && !options.destination) {
     return pino({ ...settings, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } });
   }
-  return pino(settings, (options.destination ?? process.stdout) as pino.DestinationStream);
+  // pino's own synchronous writer on fd 1 (its default): far cheaper per line than the process.stdout stream.
+  return pino(settings, (options.destination ?? pino.destination({ dest: 1, sync: true })) as pino.DestinationStream);
 }
 
 /** pino-pretty is a dev dependency: the production image logs JSON whatever LOG_FORMAT says. */

@@ -4,7 +4,6 @@ import { buildDependencies } from './dependencies.js';
 import { answerClientErrors } from './http/client-error.js';
 import { createDrainableServer } from './http/drainable-server.js';
 import { createLogger, prettyLogsAvailable } from './logger.js';
-import { startSandboxMode } from './sandbox/sandbox-mode.js';
 import { crossSiteWarning } from './web/same-site.js';
 import type { SandboxUcw } from './sandbox/sandbox-ucw.js';
 
@@ -25,7 +24,11 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' && prettyLogsAvailable() });
   for (const warning of startupWarnings(config)) logger.warn(warning);
   let sandbox: SandboxUcw | undefined;
-  if (config.sandbox.enabled) ({ config, sandbox } = await startSandboxMode(config, logger));
+  // Loaded only when used: production never pays for the simulator at start-up.
+  if (config.sandbox.enabled) {
+    const { startSandboxMode } = await import('./sandbox/sandbox-mode.js');
+    ({ config, sandbox } = await startSandboxMode(config, logger));
+  }
   const deps = await buildDependencies(config, logger, { defaultMetrics: true });
   const crossSite = crossSiteWarning(config);
   if (crossSite) logger.warn(crossSite);

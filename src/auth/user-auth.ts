@@ -65,9 +65,10 @@ export function platformVerifier(auth: Config['auth'], clock: () => Date = () =>
     };
   }
   if (auth.jwtSecret) {
-    const key = new TextEncoder().encode(auth.jwtSecret);
+    // Imported once: given raw bytes, jose would import the same WebCrypto key on every request.
+    const key = crypto.subtle.importKey('raw', new TextEncoder().encode(auth.jwtSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
     return async (token) => {
-      const { payload } = await jwtVerify(token, key, { ...options(), algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, await key, { ...options(), algorithms: ['HS256'] });
       return userOf(payload);
     };
   }

@@ -10,6 +10,7 @@ import * as normalizeAggregators from './migrations/2026-11-30T2100-normalize-ag
 import * as sessionLastError from './migrations/2026-11-30T2110-session-last-error.js';
 import * as rateLimits from './migrations/2026-11-30T2120-rate-limits.js';
 import type { Database } from './schema.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -84,9 +85,12 @@ export function createDatabase(
     const sqlite = new SQLite(settings.path);
     // WAL lets readers run beside the single writer; busy_timeout waits instead of failing under contention.
     sqlite.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL syncs at checkpoints, not at every commit: a killed process loses
+    // nothing committed; only an OS crash or power cut may lose the last commits (README).
+    sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return handle(db, 'sqlite', undefined, undefined);
   }
 

@@ -13,7 +13,7 @@ import { isOpenSession } from '../events/session-state.js';
 import { looksLikeId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { newNonce } from '../http/html.js';
-import { setPageHeaders } from './host-page.headers.js';
+import { pageHeaders } from './host-page.headers.js';
 import { renderErrorPage, renderHostPage, type ErrorPageContent } from './host-page.html.js';
 import { resolvePresentation } from './same-site.js';
 
@@ -55,8 +55,14 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
   const router = Router();
   const { config, logger } = deps;
   const bffOrigin = new URL(config.publicUrl).origin;
-  // Read per request: in sandbox mode the UCW URL is filled in after the simulator starts.
-  const ucwOrigin = () => (config.ucw.url ? new URL(config.ucw.url).origin : undefined);
+  // Read per request: in sandbox mode the UCW URL is filled in after the simulator starts
+  // (parsed again only when it changes).
+  let parsed: { url: string | undefined; origin: string | undefined } = { url: undefined, origin: undefined };
+  const ucwOrigin = () => {
+    if (parsed.url !== config.ucw.url) parsed = { url: config.ucw.url, origin: config.ucw.url ? new URL(config.ucw.url).origin : undefined };
+    return parsed.origin;
+  };
+  const setPageHeaders = pageHeaders(config.allowedOrigins);
 
   /** The session behind a valid capability, still open; nothing is counted. */
   async function authorize(req: Request): Promise<{ session: ConnectSessionRow; capability: Capability; now: Date }> {
@@ -98,14 +104,17 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
   /** A fresh widget URL; the UCW client refuses one outside UCW_URL's origin (the page frames only that). */
   const mint = (session: ConnectSessionRow): Promise<string> => deps.service.mintForHostPage(session);
 
+  // No ETag: the page is no-store and unique per response (its nonce), so hashing it buys nothing.
   function sendPage(res: Response, status: number, html: string): void {
-    res.status(status).type('html').send(html);
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.end(html);
   }
 
   // Link checkers and previews send HEAD: they learn whether the link is valid, but spend
   // neither a load nor a single-use UCW token (Express would otherwise run the GET handler).
   router.head('/connect/:sessionId', async (req, res) => {
-    setPageHeaders(res, { nonce: newNonce(), frameSrc: ucwOrigin(), frameAncestors: config.allowedOrigins });
+    setPageHeaders(res, newNonce(), ucwOrigin());
     try {
       await authorize(req);
       res.status(200).type('html').end();
@@ -117,7 +126,7 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
 
   router.get('/connect/:sessionId', async (req, res) => {
     const nonce = newNonce();
-    setPageHeaders(res, { nonce, frameSrc: ucwOrigin(), frameAncestors: config.allowedOrigins });
+    setPageHeaders(res, nonce, ucwOrigin());
     try {
       const { session, capability } = await openSession(req);
       const presentation = resolvePresentation(session.presentation, config, session.target_origin);

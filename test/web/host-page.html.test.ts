@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy } from '../../src/web/host-page.headers.js';
+import { contentSecurityPolicy, pageHeaders } from '../../src/web/host-page.headers.js';
 import { escapeHtml } from '../../src/http/html.js';
 import { jsonForScript, renderErrorPage, renderHostPage } from '../../src/web/host-page.html.js';
 
@@ -55,5 +55,26 @@ describe('contentSecurityPolicy', () => {
     expect(contentSecurityPolicy({ nonce: 'abc', frameSrc: undefined, frameAncestors: ['https://a.example', 'https://a.example'] })).toContain(
       "frame-ancestors https://a.example; base-uri 'none'",
     );
+  });
+
+  it('when the fixed part is computed once, then each response still gets the full policy with its own nonce', () => {
+    const set = pageHeaders(['https://a.example']);
+    const sent: Array<Record<string, string>> = [];
+    const response = () => {
+      const headers: Record<string, string> = { 'X-Frame-Options': 'SAMEORIGIN' };
+      sent.push(headers);
+      return { setHeader: (n: string, v: string) => void (headers[n] = v), removeHeader: (n: string) => void delete headers[n] } as never;
+    };
+    set(response(), 'n1', 'https://ucw.example');
+    set(response(), 'n2', 'https://ucw.example');
+    set(response(), 'n3', undefined);
+    const policies = sent.map((h) => h['Content-Security-Policy']);
+    expect(policies).toEqual([
+      contentSecurityPolicy({ nonce: 'n1', frameSrc: 'https://ucw.example', frameAncestors: ['https://a.example'] }),
+      contentSecurityPolicy({ nonce: 'n2', frameSrc: 'https://ucw.example', frameAncestors: ['https://a.example'] }),
+      contentSecurityPolicy({ nonce: 'n3', frameSrc: undefined, frameAncestors: ['https://a.example'] }),
+    ]);
+    expect(sent[0]).toMatchObject({ 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    expect(sent[0]!['X-Frame-Options']).toBeUndefined();
   });
 });
