@@ -133,8 +133,10 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
 
     it.sequential('top-level with redirectUri: at expiry after an uncorrected error, the page returns with status=failed', async () => {
       const session = await topLevelSession({});
-      const page = await context.newPage();
-      // The page's own clock only: the session's deadline passes without waiting for it.
+      // A context of its own: Playwright's clock belongs to the context, and a clock moved 31 minutes
+      // ahead would expire every later page of a shared context within a second.
+      const clockContext = await browser.newContext();
+      const page = await clockContext.newPage();
       await page.clock.install();
       await page.goto(session.url);
       const widget = page.frameLocator('#widget');
@@ -144,7 +146,7 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       await expect.poll(() => page.getByTestId('host-status').getAttribute('data-state')).toBe('hint');
       await Promise.all([page.waitForURL((url) => url.pathname === '/done'), page.clock.fastForward('31:00')]);
       expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ sessionId: session.sessionId, status: 'failed' });
-      await page.close();
+      await clockContext.close();
     });
 
     it.sequential('framed: Cancel forwards connect/cancelled to the frontend and the session is cancelled', async () => {
