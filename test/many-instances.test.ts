@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAllowance } from '../src/http/rate-limit-store.postgres.js';
@@ -14,7 +14,7 @@ import { startSandboxUcw, type SandboxUcw } from '../src/sandbox/sandbox-ucw.js'
 import { signWebhook } from '../src/webhooks/standard-webhooks.js';
 import { createTestDatabase, testDialects, withSchemaLock, type TestDatabase } from './helpers/databases.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, userToken } from './helpers/jwt.js';
-import { startService, type StartedProcess } from './helpers/process.js';
+import { freePort, startService, type StartedProcess } from './helpers/process.js';
 import { openSse } from './helpers/sse.js';
 import { startReceiver } from './outbox/webhook-receiver.js';
 
@@ -24,14 +24,6 @@ const ORIGIN = 'https://app.platform.test';
 const CONNECT_URL_LIMIT = 20;
 const OUTBOX_CONCURRENCY = 4;
 const JOB_BATCH = 5;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 /** Round-robin over the instances still listed as alive; an instance that fails mid-request yields a 502. */
 async function startProxy(alive: () => number[]) {

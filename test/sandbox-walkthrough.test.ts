@@ -1,11 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startService } from './helpers/process.js';
+import { freePort, startService } from './helpers/process.js';
 
 const run = promisify(execFile);
 // The walkthrough is for a shell with curl; a machine without it skips it, saying why.
@@ -20,14 +19,6 @@ const hasCurl = (() => {
 })();
 const dir = mkdtempSync(join(tmpdir(), 'ucw-bff-walkthrough-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 describe.skipIf(!hasCurl)('docs/sandbox.md, "The flow from a shell"', () => {
   it('when its commands run verbatim against npm start, then alice ends with a connected connection', { timeout: 60_000 }, async () => {

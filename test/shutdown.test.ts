@@ -1,24 +1,16 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, userToken } from './helpers/jwt.js';
-import { startService } from './helpers/process.js';
+import { freePort, startService } from './helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucw-bff-shutdown-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 /** A v2 UCW whose `POST /widgetUrl` answers only when the test says so: a request held in flight. */
 async function startHeldUcw() {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 
 export interface StartedProcess {
   child: ChildProcess;
@@ -62,4 +63,14 @@ export function startService(env: Record<string, string>, cwd = process.cwd()): 
       return code;
     },
   };
+}
+
+/** A loopback port free right now, for a child process that must be told its port before it listens. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
