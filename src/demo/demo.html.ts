@@ -35,6 +35,10 @@ const STYLE = `
   .dot { width: .75rem; height: .75rem; border-radius: 50%; margin-top: .3rem; flex: none; background: var(--blue); }
   [data-state="success"] .dot { background: var(--green); }
   [data-state="error"] .dot { background: var(--red); }
+  #flow-status[data-state="attention"] { border-color: #ecd08a; background: #fff8e6; }
+  [data-state="attention"] .dot { background: var(--amber); }
+  #flow-status[data-state="cancelled"] { border-color: var(--line); background: #f3f4f7; }
+  [data-state="cancelled"] .dot { background: var(--muted); }
   table { width: 100%; border-collapse: collapse; font-size: .9rem; }
   th, td { text-align: left; padding: .55rem .5rem; border-bottom: 1px solid #eef0f5; vertical-align: top; }
   th { font-size: .75rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); font-weight: 600; }
@@ -135,7 +139,7 @@ export function renderDemoPage(nonce: string): string {
       <input id="institution-id" type="text" autocomplete="off" placeholder="e.g. sandbox-bank">
     </fieldset>
     <button type="button" id="connect" data-testid="connect">Connect an account</button>
-    <p class="hint">In the simulator, Sandbox Bank and MX Bank connect; Failure Bank refuses the sign-in.</p>
+    <p class="hint">In the simulator, Sandbox Bank and MX Bank connect; Failure Bank refuses every password; the password <code>wrong</code> is refused once at any bank, and the person can correct it in the widget.</p>
   </section>
   <section id="connections-panel" class="wide" hidden>
     <h2>3. Your connections <button type="button" id="refresh-list" class="secondary" data-testid="refresh-list">Reload</button></h2>

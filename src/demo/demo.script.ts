@@ -10,11 +10,14 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
   var handler = null;
   var pollTimer = null;
   var lastLine = null;
+  // The bank refused the details in the current attempt: the widget stays open for a correction
+  // (connect/memberError is not an end), so closing it afterwards is a cancelled attempt.
+  var refused = false;
 
   // What each connection status means for the person looking at the page.
   var EXPLAIN = {
     pending: 'The bank is still working on it.',
-    needs_attention: 'The bank did not accept the sign-in, or wants the user again. Refresh to retry.',
+    needs_attention: 'The bank refused the sign-in details (or wants the person to sign in again). Use Refresh to try again.',
     error: 'The connection failed at the aggregator. Refresh to retry, or connect again.',
     disconnected: 'Closed at the bank. Connect again.',
     deleted: 'Deleted.'
@@ -252,6 +255,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
     var presentation = document.querySelector('input[name="presentation"]:checked').value;
     var institutionId = $('institution-id').value.trim();
     if (handler) handler.destroy();
+    refused = false;
     var options = {
       // The directory this page is served from: works when the BFF sits under a path prefix.
       bffUrl: new URL('.', window.location.href).href,
@@ -263,7 +267,17 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
         flow('working', presentation === 'popup' ? 'Continue in the connection window' : 'Connecting\u2026',
           presentation === 'popup' ? 'The widget opened in a separate window. Finish there; this page updates by itself.' : 'Pick a bank in the window above and sign in.');
       },
-      onEvent: function (type, metadata) { log('event', eventText(type, metadata), metadata); },
+      onEvent: function (type, metadata) {
+        log('event', eventText(type, metadata), metadata);
+        if (type === 'connect/memberError') {
+          refused = true;
+          flow('attention', 'The bank refused these details',
+            'Correct them in the widget and try again, or close the widget to cancel. The connection is marked \u201cneeds attention\u201d meanwhile.');
+          loadConnections();
+        } else if (type === 'connect/memberStatusUpdate' && refused) {
+          flow('working', 'Connecting\u2026', 'Trying the corrected details.');
+        }
+      },
       onSuccess: function (metadata) {
         log('success', 'Connected' + (metadata.institutionId ? ' to ' + metadata.institutionId : ''), metadata);
         flow('success', 'Connected' + (metadata.institutionId ? ' to ' + metadata.institutionId : ''), 'Verifying the connection with the UCW\u2026 (Verified and Data ready follow in a moment.)');
@@ -271,12 +285,18 @@ export const DEMO_PAGE_SCRIPT = String.raw`(function () {
         if (metadata.connectionId) watch(metadata.connectionId);
       },
       onExit: function (error, metadata) {
-        if (!error) {
-          log('exit', 'Closed by the user', metadata);
+        if (!error && refused) {
+          log('exit', 'Closed by the user after the bank refused the details: cancelled', metadata);
+          flow('cancelled', 'Not connected: cancelled',
+            'The widget was closed after the bank refused the details, so the session is cancelled. The connection stays \u201cneeds attention\u201d: use Refresh to try again.');
+        } else if (!error) {
+          log('exit', 'Closed by the user: cancelled', metadata);
           flow('idle');
-        } else if (error.type === 'connect/memberError') {
-          log('error', 'The bank refused the sign-in', metadata);
-          flow('error', 'The connection did not succeed', 'The bank did not accept the credentials. The connection is marked \u201cneeds attention\u201d: use Refresh to try again.');
+        } else if (error.type === 'session_ended') {
+          var failed = error.metadata && error.metadata.status === 'failed';
+          log('error', failed ? 'Session ended: failed' : 'Session ended: expired', error.metadata);
+          flow('error', failed ? 'The connection did not succeed' : 'The session expired',
+            failed ? 'The bank refused the details and the session ran out of time before they were corrected.' : 'The session ran out of time before anything was connected. Connect again.');
         } else {
           log('error', error.message || error.type, { error: error, metadata: metadata });
           flow('error', 'Could not start the connection', error.message || error.type);

@@ -87,13 +87,33 @@ describe.skipIf(skip)('browser: the sandbox demo page, same origin as the BFF', 
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it.sequential('a failed attempt says what happened and leaves an explained row', async () => {
+  it.sequential('a refused attempt keeps the widget open with a hint; closing it shows cancelled and an explained row', async () => {
     await page.getByTestId('connect').click();
     await modalWidget().getByTestId('institution-failure-bank').click();
     await modalWidget().getByTestId('connect-button').click();
-    await expect.poll(flowTitle).toBe('The connection did not succeed');
+    // connect/memberError is not an end: the page says what to do, and the widget stays open.
+    await expect.poll(flowTitle).toBe('The bank refused these details');
+    expect(await page.getByTestId('flow-status').getAttribute('data-state')).toBe('attention');
+    expect(await page.locator('#flow-detail').textContent()).toContain('Correct them in the widget and try again, or close the widget to cancel');
+    expect(await page.locator('[data-ucw-connect="overlay"]').count()).toBe(1);
     await expect.poll(() => page.locator('.badge[data-status="needs_attention"]').count()).toBe(1);
-    expect(await page.locator('tr:has(.badge[data-status="needs_attention"]) .explain').textContent()).toContain('Refresh to retry');
+    await page.screenshot({ path: new URL('demo-1280-refused.png', SCREENSHOTS).pathname });
+
+    const created = await page.getByTestId('event-log').locator('li', { hasText: 'Connect session created' }).first().locator('pre').textContent();
+    const sessionId = (JSON.parse(created!) as { sessionId: string }).sessionId;
+    await page.locator('[data-ucw-connect="close"]').click();
+    await expect.poll(flowTitle).toBe('Not connected: cancelled');
+    expect(await page.getByTestId('flow-status').getAttribute('data-state')).toBe('cancelled');
+    expect(await page.locator('[data-ucw-connect]').count()).toBe(0);
+    await page.screenshot({ path: new URL('demo-1280-cancelled.png', SCREENSHOTS).pathname });
+    // What the page says is what the BFF recorded.
+    await expect
+      .poll(() => page.evaluate((id) => fetch(`connect-sessions/${id}`, { credentials: 'same-origin' }).then((r) => r.json()).then((j: { status: string }) => j.status), sessionId))
+      .toBe('cancelled');
+    await expect.poll(() => page.locator('.badge[data-status="needs_attention"]').count()).toBe(1);
+    expect(await page.locator('tr:has(.badge[data-status="needs_attention"]) .explain').textContent()).toBe(
+      'The bank refused the sign-in details (or wants the person to sign in again). Use Refresh to try again.'
+    );
   });
 
   it.sequential('popup mode: the page says to continue in the other window while it is open', async () => {
