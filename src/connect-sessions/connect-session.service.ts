@@ -125,15 +125,15 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
         updated_at: iso(now),
       };
 
-      // Mint before writing: a UCW failure then leaves no half-made session behind.
+      const existing =
+        !target && body.institutionId ? await findLiveConnectionAt(deps.db, userId, { institutionId: body.institutionId }) : undefined;
+      // Mint, then write last: a UCW failure or a busy database pool leaves no half-made session behind.
       const url =
         body.embed === 'direct'
           ? await deps.ucw.mintWidgetUrl(widgetRequest(session, target?.refresh, targetOrigin!))
           : `${deps.config.publicUrl}/connect/${session.id}?${capabilityQuery(signCapability(deps.sessionSecrets, session.id, userId, expiresAt))}`;
       await insertConnectSession(deps.db, session);
 
-      const existing =
-        !target && body.institutionId ? await findLiveConnectionAt(deps.db, userId, { institutionId: body.institutionId }) : undefined;
       return {
         sessionId: session.id,
         url,

@@ -57,4 +57,16 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('an exhausted PostgreSQL pool', 
     const relayed = await relay(t.app, session.body.url, v2Connected('CONN-overload-relay'));
     expect([relayed.status, relayed.body.recorded]).toEqual([200, true]);
   });
+
+  it('when POST /connect-url finds the pool busy, then 503 overloaded and no session is left behind', async () => {
+    const before = await t.database.db.selectFrom('connect_sessions').select('id').execute();
+    const held = await t.database.pgPool!.connect();
+    try {
+      const answer = await createConnectUrl(t.app, 'busy-user', { jobTypes: ['transactions'], institutionId: 'sandbox-bank' });
+      expect([answer.status, answer.headers['retry-after'], answer.body.code]).toEqual([503, '1', 'overloaded']);
+    } finally {
+      held.release();
+    }
+    expect(await t.database.db.selectFrom('connect_sessions').select('id').execute()).toEqual(before);
+  });
 });
