@@ -48,7 +48,7 @@ export interface OutboxDispatcherOptions {
   concurrency?: number;
   /** Messages claimed per poll at most (never more than the free slots). Default `concurrency`. */
   batchSize?: number;
-  /** How long a claim lasts; must exceed one attempt. Default fetchTimeoutMs * 3. */
+  /** How long a claim lasts; must exceed one attempt, which `fetchTimeoutMs` bounds, so no heartbeat is needed. Default fetchTimeoutMs * 3. */
   leaseMs?: number;
   random?: () => number;
   /** Default: a keep-alive pool of `concurrency` connections, closed by `stop`. Tests pass their own. */
