@@ -6,6 +6,7 @@ import type { Db } from '../db/executor.js';
 import { iso } from '../db/executor.js';
 import type { JobTable } from '../db/schema.js';
 import { newId } from '../ids.js';
+import { unclaimed } from './lease.js';
 
 export type JobKind = JobTable['kind'];
 
@@ -27,14 +28,9 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date = new Date()): P
       id,
       kind: job.kind,
       subject_id: job.subjectId,
-      status: 'pending',
-      attempts: 0,
       run_at: iso(job.runAt),
       deadline_at: iso(job.deadlineAt),
-      claimed_until: null,
-      last_error: null,
-      created_at: iso(now),
-      updated_at: iso(now),
+      ...unclaimed(now),
     })
     .execute();
   return id;

@@ -39,6 +39,11 @@ export type LeaseOutcome<T extends WorkTable> =
   | { status: FinalStatus[T]['gaveUp']; attempts: number; lastError: string }
   | { status: 'pending'; attempts: number; retryAt: Date; lastError: string };
 
+/** The lease columns of a row being enqueued: pending, never attempted, not claimed. Add the due column. */
+export function unclaimed(now: Date) {
+  return { status: 'pending', attempts: 0, claimed_until: null, last_error: null, created_at: iso(now), updated_at: iso(now) } as const;
+}
+
 // Both tables share the lease columns; typing the queries against one of them keeps Kysely's
 // column checks without writing each query twice.
 const asOne = (table: WorkTable) => table as 'outbox';

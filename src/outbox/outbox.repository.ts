@@ -5,6 +5,7 @@
 import type { Db } from '../db/executor.js';
 import { iso } from '../db/executor.js';
 import { newId } from '../ids.js';
+import { unclaimed } from '../jobs/lease.js';
 
 export interface OutboxMessage {
   /** e.g. `connection.verified`. */
@@ -26,13 +27,8 @@ export async function enqueueOutbox(db: Db, message: OutboxMessage, now: Date): 
       id,
       type: message.type,
       payload,
-      status: 'pending',
-      attempts: 0,
       next_attempt_at: iso(now),
-      claimed_until: null,
-      last_error: null,
-      created_at: iso(now),
-      updated_at: iso(now),
+      ...unclaimed(now),
     })
     .execute();
   return id;
