@@ -57,3 +57,28 @@ export async function insertConnectionUnlessTaken(db: Db, row: NewConnection): P
 export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<void> {
   await db.updateTable('connections').set(changes).where('id', '=', id).execute();
 }
+
+/** By id alone: only for background work (the verification job), never for a request. */
+export function findConnection(db: Db, id: string): Promise<ConnectionRow | undefined> {
+  return db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Writes a verification outcome only while the row still is what the job expects: not deleted,
+ * and `unconfirmed` (not yet verified with data ready) or `unverified-and-not-failed`. False when
+ * another run got there first.
+ */
+export async function updateConnectionVerification(
+  db: Db,
+  id: string,
+  changes: Pick<ConnectionUpdate, 'status' | 'verified' | 'data_ready' | 'verification_error' | 'updated_at'>,
+  still: 'unconfirmed' | 'unverified-and-not-failed',
+): Promise<boolean> {
+  let update = db.updateTable('connections').set(changes).where('id', '=', id).where('status', '!=', 'deleted');
+  update =
+    still === 'unconfirmed'
+      ? update.where((eb) => eb.or([eb('verified', '=', 0), eb('data_ready', '=', 0)]))
+      : update.where('verified', '=', 0).where('verification_error', 'is', null);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

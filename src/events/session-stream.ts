@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database, ConnectSessionRow } from '../db/schema.js';
-import { listSessionChanges } from '../events/event-log.repository.js';
+import { listSessionChanges } from './event-log.repository.js';
+import { isPastExpiry } from './state-machine.js';
 import type { SessionNotifier } from '../notify/session-notifier.js';
 
 export interface SessionStreamDeps {
@@ -12,7 +13,7 @@ export interface SessionStreamDeps {
   heartbeatMs: number;
   clock: () => Date;
   /** Ends the session if its expiry has passed; the recorded ending then reaches the stream. */
-  expireIfDue: (session: ConnectSessionRow) => Promise<unknown>;
+  expireIfDue: (session: ConnectSessionRow) => Promise<ConnectSessionRow>;
 }
 
 /** Open streams, so shutdown can end them instead of waiting for clients to leave. */
@@ -100,7 +101,7 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
   const heartbeat = setInterval(() => {
     res.write(': heartbeat\n\n');
     // The sweep ends expired sessions too, but only every minute: an open stream need not wait.
-    if (!TERMINAL_SESSION.has(session.status) && session.expires_at <= deps.clock().toISOString()) {
+    if (!TERMINAL_SESSION.has(session.status) && isPastExpiry(session, deps.clock())) {
       deps.expireIfDue(session).catch(() => undefined);
     }
     pump();

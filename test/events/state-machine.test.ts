@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FINAL_SESSION_STATUSES, sessionStateOf, transitionSession, type SessionInput, type SessionState, type SessionStatus } from '../../src/events/session-state.js';
+import { FINAL_SESSION_STATUSES, sessionStateOf, transitionSession, type SessionInput, type SessionState, type SessionStatus } from '../../src/events/state-machine.js';
 
 const AT = '2026-11-30T10:00:00.000Z';
 const ERROR = { statusCode: 2, at: '2026-11-30T09:59:00.000Z' };
