@@ -42,6 +42,8 @@ export interface ConnectUrlResult {
 }
 
 export type ConnectSessionService = ReturnType<typeof createConnectSessionService>;
+/** The session record the service hands out (routes name it from here, never from db/). */
+export type { ConnectSessionRow };
 
 export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
   const allowedOrigins = new Set(deps.config.allowedOrigins);

@@ -1,9 +1,8 @@
 import { Router, type RequestHandler } from 'express';
-import type { ConnectSessionRow } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { jsonBody } from '../http/json-body.js';
 import { parseOr400 } from '../http/validate.js';
-import type { ConnectSessionService } from './connect-session.service.js';
+import type { ConnectSessionRow, ConnectSessionService } from './connect-session.service.js';
 import { connectUrlBody } from './connect-url.schemas.js';
 
 export interface ConnectSessionRoutesDeps {

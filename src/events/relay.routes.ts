@@ -1,6 +1,5 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
-import type { ConnectSessionRow } from '../db/schema.js';
+import type { ConnectSessionRow, ConnectSessionService } from '../connect-sessions/connect-session.service.js';
 import { jsonBody } from '../http/json-body.js';
 import { parseOr400 } from '../http/validate.js';
 import { readCapability } from '../lib/capability.js';
