@@ -13,7 +13,7 @@ import { connectionChangeEffects, sessionEndingEffects } from './events/change-e
 import { createEventService, type EventService } from './events/event.service.js';
 import { StreamRegistry } from './events/session-stream.js';
 import { verificationHandler } from './events/verification.js';
-import { cachedCheck } from './health/cached-check.js';
+import { cachedCheck } from './lib/cached-check.js';
 import type { DependencyCheck } from './health/health.routes.js';
 import { memoryRateLimitStore, type RateLimitStore } from './http/rate-limit.js';
 import { postgresRateLimitStore } from './http/rate-limit-store.postgres.js';

@@ -22,7 +22,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { signWebhook } from '../lib/standard-webhooks.js';
 import { countDeadOutbox, recordDelivery, type DeliveryResult } from './outbox.repository.js';
-import { retryAfterMs } from './retry-after.js';
+import { retryAfterMs } from '../lib/retry-after.js';
 
 export interface OutboxDispatcherOptions {
   database: DatabaseHandle;
