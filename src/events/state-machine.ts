@@ -107,6 +107,19 @@ export function sessionStateOf(row: Pick<ConnectSessionRow, 'status' | 'connecti
   };
 }
 
+/** The endings without a connection: after one, nothing more will happen to the session. */
+export const ENDED_WITHOUT_CONNECTION: ReadonlySet<SessionStatus> = new Set<SessionStatus>(['failed', 'cancelled', 'expired']);
+
+/**
+ * The last event a session's SSE stream sends. `connected` is the last only without verification;
+ * with it, `dataReady` or `verificationFailed` is.
+ */
+export function isFinalStreamEvent(type: string, data: Record<string, unknown>, verificationEnabled: boolean): boolean {
+  if (type === 'failed' || type === 'verificationFailed' || type === 'dataReady') return true;
+  if (type === 'status' && ENDED_WITHOUT_CONNECTION.has(String(data.status) as SessionStatus)) return true;
+  return !verificationEnabled && type === 'connected';
+}
+
 /** A session whose expiry has passed (it may still be open until someone ends it). */
 export const isPastExpiry = (session: Pick<ConnectSessionRow, 'expires_at'>, now: Date): boolean => session.expires_at <= iso(now);
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   carriesConnection,
   endingInput,
+  ENDED_WITHOUT_CONNECTION,
   FINAL_SESSION_STATUSES,
+  isFinalStreamEvent,
   isEndedAt,
   isPastExpiry,
   reportedStatus,
@@ -126,6 +128,28 @@ describe('sessionStateOf', () => {
   it('when a row has no error time, then lastError is null; with one, it carries the code', () => {
     expect(sessionStateOf({ status: 'opened', connection_id: null, last_error_code: null, last_error_at: null })).toEqual(state());
     expect(sessionStateOf({ status: 'opened', connection_id: 'c', last_error_code: 2, last_error_at: AT })).toEqual(state({ connectionId: 'c', lastError: { statusCode: 2, at: AT } }));
+  });
+});
+
+describe('the end of a session stream', () => {
+  it('when a session ends without a connection, then its status is one of the three endings', () => {
+    expect([...ENDED_WITHOUT_CONNECTION].sort()).toEqual(['cancelled', 'expired', 'failed']);
+  });
+
+  it.each(ALL)('when the stream announces status %s, then it ends there only for an ending without a connection', (status) => {
+    for (const verification of [true, false]) {
+      expect(isFinalStreamEvent('status', { status }, verification)).toBe(['failed', 'cancelled', 'expired'].includes(status));
+    }
+  });
+
+  it('when verification is on, then connected is not the end, dataReady or verificationFailed is', () => {
+    expect(isFinalStreamEvent('connected', {}, true)).toBe(false);
+    expect(isFinalStreamEvent('verified', {}, true)).toBe(false);
+    for (const type of ['dataReady', 'verificationFailed', 'failed']) expect(isFinalStreamEvent(type, {}, true)).toBe(true);
+  });
+
+  it('when verification is off, then connected ends the stream', () => {
+    expect(isFinalStreamEvent('connected', {}, false)).toBe(true);
   });
 });
 
