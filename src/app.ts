@@ -7,6 +7,7 @@ import { connectionRoutes } from './connections/connections.routes.js';
 import { demoRoutes } from './demo/demo.routes.js';
 import type { Dependencies } from './dependencies.js';
 import { relayRoutes } from './events/relay.routes.js';
+import { sessionStreamRoutes } from './events/session-stream.routes.js';
 import { healthRoutes } from './health/health.routes.js';
 import { cors } from './http/cors.js';
 import { errorHandler, notFoundHandler } from './http/problem.js';
@@ -97,7 +98,6 @@ export function createApp(deps: Dependencies): Express {
   });
   app.use(
     connectSessionRoutes({
-      db: deps.database.db,
       service: deps.connectSessions,
       authenticated,
       connectUrlRateLimit: rateLimit({
@@ -107,6 +107,13 @@ export function createApp(deps: Dependencies): Express {
         key: (req) => (req.user ? `user:${req.user.id}` : undefined),
       }),
       bodyLimitBytes: config.bodyLimitBytes,
+      expireIfDue: (session) => deps.events.expireIfDue(session),
+    }),
+  );
+  app.use(
+    sessionStreamRoutes({
+      sessions: deps.connectSessions,
+      authenticated,
       stream: {
         db: deps.database.db,
         notifier: deps.notifier,
@@ -116,25 +123,19 @@ export function createApp(deps: Dependencies): Express {
         expireIfDue: (session) => deps.events.expireIfDue(session),
       },
       streams: deps.streams,
-      expireIfDue: (session) => deps.events.expireIfDue(session),
     }),
   );
 
   app.use(
     webhookRoutes({
-      db: deps.database.db,
-      events: deps.events,
-      secrets: config.webhooks.secrets,
-      clock: deps.clock,
-      logger,
+      service: deps.webhooks,
       bodyLimitBytes: config.bodyLimitBytes,
     }),
   );
   app.use(
     relayRoutes({
-      db: deps.database.db,
       events: deps.events,
-      sessionSecrets: deps.sessionSecrets,
+      sessions: deps.connectSessions,
       clock: deps.clock,
       authenticateUser,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -142,15 +143,8 @@ export function createApp(deps: Dependencies): Express {
   );
   app.use(
     connectionRoutes({
-      db: deps.database.db,
-      ucw: deps.ucw,
-      secretBox: deps.secretBox,
-      ucwUserId: deps.ucwUserId,
-      clock: deps.clock,
-      logger,
+      service: deps.connections,
       authenticated,
-      onChange: deps.onConnectionChange,
-      deleteEnabled: config.ucw.deleteEnabled,
       dataEndpoints: config.ucw.dataEndpoints,
       // Each data request costs a UCW (and aggregator) call: bounded per user.
       dataRateLimit: rateLimit({
@@ -163,11 +157,8 @@ export function createApp(deps: Dependencies): Express {
   );
   app.use(
     hostPageRoutes({
-      db: deps.database.db,
       config,
-      service: deps.connectSessions,
-      sessionSecrets: deps.sessionSecrets,
-      clock: deps.clock,
+      service: deps.hostPage,
       logger,
     }),
   );

@@ -4,15 +4,16 @@ import { createDevLogin, type DevLogin } from './auth/dev-login.js';
 import { createUserAuth, platformVerifier, type UserAuth } from './auth/user-auth.js';
 import type { Config } from './config.js';
 import { createConnectSessionService, type ConnectSessionService } from './connect-sessions/connect-session.service.js';
-import { StreamRegistry } from './connect-sessions/session-stream.js';
 import { createUcwUserId } from './connect-sessions/ucw-user-id.js';
+import type { ConnectionChangeHook } from './connections/connection-change.js';
+import { createConnectionService, type ConnectionService } from './connections/connection.service.js';
 import { createSecretBox, type SecretBox } from './connections/secret-box.js';
-import { verificationHandler } from './connections/verification.js';
 import { createDatabase, type DatabaseHandle } from './db/database.js';
 import { connectionChangeEffects, sessionEndingEffects } from './events/change-effects.js';
-import type { ConnectionChangeHook } from './events/connection-change.js';
 import { createEventService, type EventService } from './events/event.service.js';
-import { cachedCheck } from './health/cached-check.js';
+import { StreamRegistry } from './events/session-stream.js';
+import { verificationHandler } from './events/verification.js';
+import { cachedCheck } from './lib/cached-check.js';
 import type { DependencyCheck } from './health/health.routes.js';
 import { memoryRateLimitStore, type RateLimitStore } from './http/rate-limit.js';
 import { postgresRateLimitStore } from './http/rate-limit-store.postgres.js';
@@ -24,6 +25,8 @@ import { createSessionNotifier, type SessionNotifier } from './notify/session-no
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox/outbox-dispatcher.js';
 import { createCredentialProvider, createUcwClient, type UcwClient } from './ucw/index.js';
+import { createHostPageService, type HostPageService } from './web/host-page.service.js';
+import { createWebhookService, type WebhookService } from './webhooks/webhook.service.js';
 
 /** Everything createApp needs, built in one place. Tests build the same thing with other arguments. */
 export interface Dependencies {
@@ -39,8 +42,11 @@ export interface Dependencies {
   secretBox: SecretBox;
   sessionSecrets: readonly string[];
   ucwUserId: (platformUserId: string) => string;
+  connections: ConnectionService;
   connectSessions: ConnectSessionService;
   events: EventService;
+  hostPage: HostPageService;
+  webhooks: WebhookService;
   onConnectionChange: ConnectionChangeHook;
   notifier: SessionNotifier;
   streams: StreamRegistry;
@@ -98,7 +104,6 @@ export async function buildDependencies(config: Config, logger: Logger, override
   });
   const sessionSecrets = sessionSecretsOrRandom(config, logger);
   const ucwUserId = createUcwUserId(config.ucw.userIdMode, config.ucw.userIdSecret);
-  const connectSessions = createConnectSessionService({ db: database.db, ucw, secretBox, clock, ucwUserId, sessionSecrets, config });
   const notifier = createSessionNotifier(database, logger);
   // Streams work without cross-instance signals (heartbeats re-read the log), so a slow LISTEN
   // connection delays start-up a little, never forever.
@@ -109,8 +114,21 @@ export async function buildDependencies(config: Config, logger: Logger, override
     verification: config.ucw.dataEndpoints,
     clock,
   });
+  const connections = createConnectionService({
+    db: database.db,
+    ucw,
+    secretBox,
+    ucwUserId,
+    clock,
+    logger,
+    onChange: onConnectionChange,
+    deleteEnabled: config.ucw.deleteEnabled,
+  });
+  const connectSessions = createConnectSessionService({ db: database.db, ucw, connections, clock, ucwUserId, sessionSecrets, config });
   const events = createEventService({
     db: database.db,
+    sessions: connectSessions,
+    connections,
     secretBox,
     clock,
     logger,
@@ -123,7 +141,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
     database,
     logger,
     clock,
-    handlers: { verify_connection: verificationHandler({ db: database.db, ucw, secretBox, ucwUserId, clock, logger, events, publish }) },
+    handlers: { verify_connection: verificationHandler({ db: database.db, connections, sessions: connectSessions, ucw, clock, logger, events, publish }) },
     leaseMs: config.jobs.leaseSeconds * 1000,
     ...overrides.jobOptions,
   });
@@ -144,11 +162,11 @@ export async function buildDependencies(config: Config, logger: Logger, override
     : undefined;
   const sharedRateLimits = database.dialect === 'postgres' ? postgresRateLimitStore({ database, logger }) : undefined;
   const maintenance = createMaintenance({
-    database,
     logger,
     clock,
     webhookIdRetentionHours: config.webhooks.idRetentionHours,
     expireDueSessions: () => events.expireDueSessions(),
+    pruneWebhookIds: (cutoff) => events.pruneWebhookIds(cutoff),
   });
 
   // Failures are logged here, once per probe: /readyz shows anyone only up or down.
@@ -190,8 +208,11 @@ export async function buildDependencies(config: Config, logger: Logger, override
     secretBox,
     sessionSecrets,
     ucwUserId,
+    connections,
     connectSessions,
     events,
+    hostPage: createHostPageService({ sessions: connectSessions, clock }),
+    webhooks: createWebhookService({ events, sessions: connectSessions, secrets: config.webhooks.secrets, clock, logger }),
     onConnectionChange,
     notifier,
     streams: new StreamRegistry(),

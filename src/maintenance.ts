@@ -1,5 +1,3 @@
-import type { DatabaseHandle } from './db/database.js';
-import { iso } from './db/executor.js';
 import { createPollingLoop, type PollingLoop } from './jobs/polling-loop.js';
 import type { Logger } from './logger.js';
 
@@ -8,21 +6,21 @@ import type { Logger } from './logger.js';
  * also end them on sight), and remembered webhook ids older than the retention window are pruned.
  */
 export function createMaintenance(options: {
-  database: DatabaseHandle;
   logger: Logger;
   clock: () => Date;
   webhookIdRetentionHours: number;
   /** Ends open sessions past expiry, each recorded and announced (SSE streams hear it and close). */
   expireDueSessions: () => Promise<number>;
+  /** Forgets inbound webhook ids received before the cutoff; returns how many. */
+  pruneWebhookIds: (cutoff: Date) => Promise<number>;
   intervalMs?: number;
 }): PollingLoop {
   const tick = async () => {
     const now = options.clock();
     const expired = await options.expireDueSessions();
-    const cutoff = iso(new Date(now.getTime() - options.webhookIdRetentionHours * 3600_000));
-    const pruned = await options.database.db.deleteFrom('inbound_webhooks').where('received_at', '<', cutoff).executeTakeFirst();
-    if (expired > 0 || Number(pruned.numDeletedRows) > 0) {
-      options.logger.info({ expiredSessions: expired, prunedWebhookIds: Number(pruned.numDeletedRows) }, 'maintenance');
+    const pruned = await options.pruneWebhookIds(new Date(now.getTime() - options.webhookIdRetentionHours * 3600_000));
+    if (expired > 0 || pruned > 0) {
+      options.logger.info({ expiredSessions: expired, prunedWebhookIds: pruned }, 'maintenance');
     }
     // Never "found work": this loop only ever runs on its interval.
     return 0;

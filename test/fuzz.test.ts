@@ -9,7 +9,7 @@ import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerClientErrors } from '../src/http/client-error.js';
-import { signWebhook } from '../src/webhooks/standard-webhooks.js';
+import { signWebhook } from '../src/lib/standard-webhooks.js';
 import { testDialects } from './helpers/databases.js';
 import { createConnectUrl, relay, v2Connected } from './helpers/flows.js';
 import { userToken } from './helpers/jwt.js';

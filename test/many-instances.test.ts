@@ -11,7 +11,7 @@ import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAllowance } from '../src/http/rate-limit-store.postgres.js';
 import { startSandboxUcw, type SandboxUcw } from '../src/sandbox/sandbox-ucw.js';
-import { signWebhook } from '../src/webhooks/standard-webhooks.js';
+import { signWebhook } from '../src/lib/standard-webhooks.js';
 import { createTestDatabase, testDialects, withSchemaLock, type TestDatabase } from './helpers/databases.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, userToken } from './helpers/jwt.js';
 import { freePort, startService, type StartedProcess } from './helpers/process.js';

@@ -55,3 +55,18 @@ export function listDueSessions(db: Db, nowIso: string, limit: number): Promise<
     .limit(limit)
     .execute();
 }
+
+/** The latest session that produced (or refreshed) a connection: whose SSE stream wants to hear about it. */
+export async function findLatestSessionIdOfConnection(db: Db, connection: { id: string; user_id: string }): Promise<string | null> {
+  return (
+    (
+      await db
+        .selectFrom('connect_sessions')
+        .select('id')
+        .where('connection_id', '=', connection.id)
+        .where('user_id', '=', connection.user_id)
+        .orderBy('updated_at', 'desc')
+        .executeTakeFirst()
+    )?.id ?? null
+  );
+}

@@ -1,22 +1,31 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
-import { findLiveConnectionAt, findOwnedConnection } from '../connections/connection.repository.js';
-import type { SecretBox } from '../connections/secret-box.js';
+import type { ConnectionService } from '../connections/connection.service.js';
+import { toConnection } from '../connections/connection.view.js';
 import type { Database, ConnectSessionRow } from '../db/schema.js';
 import { iso } from '../db/executor.js';
 import { AppError } from '../http/errors.js';
-import { newId } from '../ids.js';
+import { looksLikeId, newId } from '../ids.js';
+import { capabilityQuery, checkCapability, signCapability, type Capability } from '../lib/capability.js';
 import { redirectUriProblem } from '../lib/redirect-uri.js';
 import type { JobType } from '../ucw/job-types.js';
 import type { UcwClient, WidgetRequest } from '../ucw/index.js';
-import { capabilityQuery, signCapability } from './capability.js';
-import { insertConnectSession } from './connect-session.repository.js';
+import {
+  countSessionLoad,
+  findConnectSession,
+  findLatestSessionIdOfConnection,
+  findOwnedConnectSession,
+  insertConnectSession,
+  listDueSessions,
+  updateOpenConnectSession,
+} from './connect-session.repository.js';
+import { toConnectSessionView, type ConnectSessionView } from './connect-session.view.js';
 import type { ConnectUrlBody } from './connect-url.schemas.js';
 
 export interface ConnectSessionServiceDeps {
   db: Kysely<Database>;
   ucw: UcwClient;
-  secretBox: SecretBox;
+  connections: ConnectionService;
   clock: () => Date;
   ucwUserId: (platformUserId: string) => string;
   sessionSecrets: readonly string[];
@@ -33,6 +42,8 @@ export interface ConnectUrlResult {
 }
 
 export type ConnectSessionService = ReturnType<typeof createConnectSessionService>;
+/** The session record the service hands out (routes name it from here, never from db/). */
+export type { ConnectSessionRow };
 
 export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
   const allowedOrigins = new Set(deps.config.allowedOrigins);
@@ -54,7 +65,7 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
 
   /** The UCW-side refresh parameters of one of the user's own connections; anyone else's is a 404. */
   async function refreshTarget(userId: string, connectionId: string, institutionOverride: string | undefined) {
-    const row = await findOwnedConnection(deps.db, userId, connectionId);
+    const row = await deps.connections.findOwnedConnection(deps.db, userId, connectionId);
     if (!row || row.status === 'deleted') throw new AppError('not_found', 'No such connection.');
     const institutionId = row.institution_id ?? institutionOverride;
     if (!institutionId) {
@@ -63,7 +74,7 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
     return {
       row,
       refresh: {
-        connectionId: deps.secretBox.open(row.aggregator_connection_id, row.encryption_key_id),
+        connectionId: deps.connections.ucwRef(row).connectionId,
         aggregator: row.aggregator,
         institutionId,
       },
@@ -126,7 +137,7 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
       };
 
       const existing =
-        !target && body.institutionId ? await findLiveConnectionAt(deps.db, userId, { institutionId: body.institutionId }) : undefined;
+        !target && body.institutionId ? await deps.connections.findLiveConnectionAt(deps.db, userId, { institutionId: body.institutionId }) : undefined;
       // Mint, then write last: a UCW failure or a busy database pool leaves no half-made session behind.
       const url =
         body.embed === 'direct'
@@ -148,5 +159,43 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
       const target = session.mode === 'refresh' && session.connection_id ? await refreshTarget(session.user_id, session.connection_id, session.institution_id ?? undefined) : undefined;
       return deps.ucw.mintWidgetUrl(widgetRequest(session, target?.refresh, bffOrigin));
     },
+
+    /** One of the user's own sessions, or a 404 that says nothing about anyone else's. */
+    async findOwned(userId: string, id: string): Promise<ConnectSessionRow> {
+      const found = looksLikeId('cs', id) ? await findOwnedConnectSession(deps.db, userId, id) : undefined;
+      if (!found) throw new AppError('not_found', 'No such connect session.');
+      return found;
+    },
+
+    /**
+     * The session a signed link opens: 404 when there is none, `capability_invalid` (403) unless
+     * SESSION_SECRET signed it for this session and user, `capability_expired` (410) once expired.
+     */
+    async findByCapability(id: string, capability: Capability | undefined, now: Date): Promise<ConnectSessionRow> {
+      const session = looksLikeId('cs', id) ? await findConnectSession(deps.db, id) : undefined;
+      if (!session) throw new AppError('not_found', 'No such connect session.');
+      const verdict = checkCapability(deps.sessionSecrets, session.id, session.user_id, capability, now);
+      if (verdict === 'capability_invalid') throw new AppError('capability_invalid', 'This connect link is incomplete or has been altered.');
+      if (verdict === 'capability_expired') throw new AppError('capability_expired', 'This connect link has expired. Start again from the app.');
+      return session;
+    },
+
+    /** `GET /connect-sessions/:id`: the session and the user's connection it names. */
+    async view(session: ConnectSessionRow): Promise<ConnectSessionView> {
+      const connection = session.connection_id ? await deps.connections.findOwnedConnection(deps.db, session.user_id, session.connection_id) : undefined;
+      return toConnectSessionView(session, connection ? toConnection(connection) : null);
+    },
+
+    /** A session by id alone, as it stands now (the caller proved its right to it already). */
+    findById: (id: string): Promise<ConnectSessionRow | undefined> => findConnectSession(deps.db, id),
+
+    /** Counts one host page load against the session's budget; false once spent or no longer open. */
+    countLoad: (id: string, now: Date): Promise<boolean> => countSessionLoad(deps.db, id, deps.config.session.maxLoads, iso(now)),
+
+    // For other features' use cases: the repository's queries, taking the caller's database or transaction first.
+    findConnectSession,
+    updateOpenConnectSession,
+    listDueSessions,
+    findLatestSessionIdOfConnection,
   };
 }

@@ -57,3 +57,64 @@ export async function insertConnectionUnlessTaken(db: Db, row: NewConnection): P
 export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<void> {
   await db.updateTable('connections').set(changes).where('id', '=', id).execute();
 }
+
+/** By id alone: only for background work (the verification job), never for a request. */
+export function findConnection(db: Db, id: string): Promise<ConnectionRow | undefined> {
+  return db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Writes a verification outcome only while the row still is what the job expects: not deleted,
+ * and `unconfirmed` (not yet verified with data ready) or `unverified-and-not-failed`. False when
+ * another run got there first.
+ */
+export async function updateConnectionVerification(
+  db: Db,
+  id: string,
+  changes: Pick<ConnectionUpdate, 'status' | 'verified' | 'data_ready' | 'verification_error' | 'updated_at'>,
+  still: 'unconfirmed' | 'unverified-and-not-failed',
+): Promise<boolean> {
+  let update = db.updateTable('connections').set(changes).where('id', '=', id).where('status', '!=', 'deleted');
+  update =
+    still === 'unconfirmed'
+      ? update.where((eb) => eb.or([eb('verified', '=', 0), eb('data_ready', '=', 0)]))
+      : update.where('verified', '=', 0).where('verification_error', 'is', null);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** The columns a re-key reads and rewrites. */
+export type RekeyRow = { id: string; aggregator: string; aggregator_connection_id: string; aggregator_user_id: string | null; encryption_key_id: string | null; lookup_key: string };
+
+const REKEY_COLUMNS = ['id', 'aggregator', 'aggregator_connection_id', 'aggregator_user_id', 'encryption_key_id', 'lookup_key'] as const;
+
+/** Up to `limit` rows after `afterId`, in id order (a resumable walk). */
+export async function listRekeyRows(db: Db, afterId: string, limit: number): Promise<RekeyRow[]> {
+  return (await db.selectFrom('connections').select(REKEY_COLUMNS).where('id', '>', afterId).orderBy('id').limit(limit).execute()) as RekeyRow[];
+}
+
+export async function findRekeyRow(db: Db, id: string): Promise<RekeyRow | undefined> {
+  return (await db.selectFrom('connections').select(REKEY_COLUMNS).where('id', '=', id).executeTakeFirst()) as RekeyRow | undefined;
+}
+
+/** Another row already holding `lookupKey`, if any. */
+export function findLookupKeyHolder(db: Db, lookupKey: string, exceptId: string): Promise<{ id: string } | undefined> {
+  return db.selectFrom('connections').select('id').where('lookup_key', '=', lookupKey).where('id', '!=', exceptId).executeTakeFirst();
+}
+
+/** Replaces the sealed columns only while the row still holds what it was read with (compare-and-set). */
+export async function resealConnection(
+  db: Db,
+  read: RekeyRow,
+  sealed: Pick<RekeyRow, 'aggregator_connection_id' | 'aggregator_user_id' | 'encryption_key_id' | 'lookup_key'>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('connections')
+    .set(sealed)
+    .where('id', '=', read.id)
+    .where('encryption_key_id', read.encryption_key_id === null ? 'is' : '=', read.encryption_key_id)
+    .where('lookup_key', '=', read.lookup_key)
+    .where('aggregator_user_id', read.aggregator_user_id === null ? 'is' : '=', read.aggregator_user_id)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

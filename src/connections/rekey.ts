@@ -1,5 +1,6 @@
 import type { Db } from '../db/executor.js';
 import type { Logger } from '../logger.js';
+import { findLookupKeyHolder, findRekeyRow, listRekeyRows, resealConnection, type RekeyRow } from './connection.repository.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface RekeyReport {
@@ -13,7 +14,7 @@ export interface RekeyReport {
   failed: number;
 }
 
-export type RekeyRow = { id: string; aggregator: string; aggregator_connection_id: string; aggregator_user_id: string | null; encryption_key_id: string | null; lookup_key: string };
+export type { RekeyRow };
 
 /**
  * Re-seals every connection under the ring's current key and rebuilds its blind index
@@ -32,13 +33,7 @@ export async function rekeyConnections(
   const report: RekeyReport = { rekeyed: 0, current: 0, busy: 0, failed: 0 };
   let cursor = options.after ?? '';
   for (;;) {
-    const batch = (await db
-      .selectFrom('connections')
-      .select(['id', 'aggregator', 'aggregator_connection_id', 'aggregator_user_id', 'encryption_key_id', 'lookup_key'])
-      .where('id', '>', cursor)
-      .orderBy('id')
-      .limit(batchSize)
-      .execute()) as RekeyRow[];
+    const batch = await listRekeyRows(db, cursor, batchSize);
     if (batch.length === 0) break;
     for (const row of batch) report[await rekeyConnection(db, box, logger, row)] += 1;
     cursor = batch[batch.length - 1]!.id;
@@ -68,32 +63,21 @@ export async function rekeyConnection(db: Db, box: SecretBox, logger: Pick<Logge
       return 'failed';
     }
     if (row.encryption_key_id === box.currentKeyId && row.lookup_key === lookupKey) return 'current';
-    const holder = await db.selectFrom('connections').select('id').where('lookup_key', '=', lookupKey).where('id', '!=', row.id).executeTakeFirst();
+    const holder = await findLookupKeyHolder(db, lookupKey, row.id);
     if (holder) {
       logger.warn({ security: true, event: 'rekey_conflict', connection: row.id, conflictsWith: holder.id }, 'rekey: another row already holds this connection under the current key; both kept');
       return 'failed';
     }
     const sealed = box.seal(connectionId);
-    const result = await db
-      .updateTable('connections')
-      .set({
-        aggregator_connection_id: sealed.value,
-        aggregator_user_id: userId === null ? null : box.seal(userId).value,
-        encryption_key_id: sealed.keyId,
-        lookup_key: lookupKey,
-      })
-      .where('id', '=', row.id)
-      .where('encryption_key_id', row.encryption_key_id === null ? 'is' : '=', row.encryption_key_id)
-      .where('lookup_key', '=', row.lookup_key)
-      .where('aggregator_user_id', row.aggregator_user_id === null ? 'is' : '=', row.aggregator_user_id)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) return 'rekeyed';
+    const resealed = {
+      aggregator_connection_id: sealed.value,
+      aggregator_user_id: userId === null ? null : box.seal(userId).value,
+      encryption_key_id: sealed.keyId,
+      lookup_key: lookupKey,
+    };
+    if (await resealConnection(db, row, resealed)) return 'rekeyed';
     // Someone wrote the row meanwhile: read it again and retry.
-    row = (await db
-      .selectFrom('connections')
-      .select(['id', 'aggregator', 'aggregator_connection_id', 'aggregator_user_id', 'encryption_key_id', 'lookup_key'])
-      .where('id', '=', first.id)
-      .executeTakeFirst()) as RekeyRow | undefined;
+    row = await findRekeyRow(db, first.id);
   }
   return row ? 'busy' : 'current';
 }

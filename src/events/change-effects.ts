@@ -1,7 +1,8 @@
 import { toConnection } from '../connections/connection.view.js';
 import { enqueueOutbox } from '../outbox/outbox.repository.js';
 import { enqueueJob } from '../jobs/job.repository.js';
-import type { ConnectionChangeHook, SessionEndingHook } from './connection-change.js';
+import type { ConnectionChangeHook } from '../connections/connection-change.js';
+import type { SessionEndingHook } from './session-ending.js';
 
 /** How long the BFF keeps trying to read a new connection's accounts before giving up. */
 export const VERIFICATION_DEADLINE_MS = 15 * 60_000;

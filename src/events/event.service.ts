@@ -1,25 +1,30 @@
 import type { Kysely } from 'kysely';
-import { statusFromCode, CONNECTED_CODE } from '../connections/connection-status.js';
-import {
-  findConnectionByLookupKey,
-  findLiveConnectionAt,
-  findOwnedConnection,
-  insertConnectionUnlessTaken,
-  updateConnection,
-} from '../connections/connection.repository.js';
+import type { ConnectionChange, ConnectionChangeHook } from '../connections/connection-change.js';
+import type { ConnectionService } from '../connections/connection.service.js';
 import { toConnection } from '../connections/connection.view.js';
 import type { SecretBox } from '../connections/secret-box.js';
-import { findConnectSession, listDueSessions, updateOpenConnectSession } from '../connect-sessions/connect-session.repository.js';
+import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
 import { iso, type Db } from '../db/executor.js';
 import type { ConnectionRow, ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { ConnectionChange, ConnectionChangeHook, SessionEndingHook } from './connection-change.js';
 import { appendEvent, eventDedupeKey } from './event-log.repository.js';
 import { toForwardedEvent, type ForwardedEvent } from './forwarded-event.js';
-import { sessionStateOf, transitionSession, type SessionInput, type SessionTransition } from './session-state.js';
+import { pruneWebhookIds, rememberWebhookId } from './inbound-webhook.repository.js';
+import type { SessionEndingHook } from './session-ending.js';
+import {
+  carriesConnection,
+  endingInput,
+  isOpenSession,
+  isPastExpiry,
+  sessionStateOf,
+  transitionConnection,
+  transitionSession,
+  type SessionInput,
+  type SessionTransition,
+} from './state-machine.js';
 import { normalizeEvent, type NormalizedEvent } from './widget-event.js';
 
 export interface IncomingEvent {
@@ -46,6 +51,8 @@ export interface RecordResult {
 
 export interface EventServiceDeps {
   db: Kysely<Database>;
+  sessions: ConnectSessionService;
+  connections: ConnectionService;
   secretBox: SecretBox;
   clock: () => Date;
   logger: Logger;
@@ -64,6 +71,10 @@ const errorOf = (event: NormalizedEvent) => (event.type === 'connect/memberError
 export type EventService = ReturnType<typeof createEventService>;
 
 export function createEventService(deps: EventServiceDeps) {
+  // The sessions' and connections' queries this service runs inside its own transactions.
+  const { findConnectSession, listDueSessions, updateOpenConnectSession } = deps.sessions;
+  const { findConnectionByLookupKey, findLiveConnectionAt, findOwnedConnection, insertConnectionUnlessTaken, updateConnection } = deps.connections;
+
   /** Appends a state-change record to the session's log (what SSE streams) and runs the hook. */
   async function announce(trx: Db, changes: ConnectionChange[], systemEvents: Array<{ sessionId: string; userId: string; type: string; data: unknown }>, now: Date) {
     for (const event of systemEvents) {
@@ -88,9 +99,10 @@ export function createEventService(deps: EventServiceDeps) {
    */
   async function upsertConnection(
     trx: Db,
-    input: { userId: string; session: ConnectSessionRow | undefined; event: NormalizedEvent; status: ConnectionRow['status'] | undefined; connected: boolean; now: Date; occurredAt: Date },
-  ): Promise<{ row: ConnectionRow; statusChanged: boolean; created: boolean }> {
+    input: { userId: string; session: ConnectSessionRow | undefined; event: NormalizedEvent; now: Date; occurredAt: Date },
+  ): Promise<{ row: ConnectionRow; change: ConnectionChange['kind'] | undefined }> {
     const { event, session, now } = input;
+    const stateInput = { type: event.type, statusCode: event.statusCode, occurredAt: iso(input.occurredAt), now: iso(now), session };
     const aggregator = event.aggregator!;
     const lookupKey = deps.secretBox.lookupKey(aggregator, event.aggregatorConnectionId!);
     // Rows not yet moved to the current key (a rotation in progress) still count as taken.
@@ -102,6 +114,7 @@ export function createEventService(deps: EventServiceDeps) {
       const institutionId = event.institutionId ?? session?.institution_id ?? null;
       const duplicate = institutionId ? await findLiveConnectionAt(trx, input.userId, { aggregator, institutionId }) : undefined;
       const sealedConnection = deps.secretBox.seal(event.aggregatorConnectionId!);
+      const created = transitionConnection(undefined, stateInput);
       const row: ConnectionRow = {
         id: newId('conn'),
         user_id: input.userId,
@@ -112,17 +125,12 @@ export function createEventService(deps: EventServiceDeps) {
         lookup_key: lookupKey,
         institution_id: institutionId,
         job_types: jobTypes,
-        status: input.status ?? 'pending',
-        status_code: event.statusCode ?? (input.connected ? CONNECTED_CODE : null),
-        verified: 0,
-        data_ready: 0,
-        verification_error: null,
+        ...created.next,
         duplicate_of: duplicate?.id ?? null,
         created_at: iso(now),
         updated_at: iso(now),
-        last_connected_at: input.connected ? iso(now) : null,
       };
-      if (await insertConnectionUnlessTaken(trx, row)) return { row, statusChanged: true, created: true };
+      if (await insertConnectionUnlessTaken(trx, row)) return { row, change: created.change };
       // A concurrent first delivery of the same connection committed between our read and our
       // insert: continue as the second delivery it now is (same owner) or a claim (another user).
       existing = await findConnectionByLookupKey(trx, lookupKeys);
@@ -139,26 +147,15 @@ export function createEventService(deps: EventServiceDeps) {
     const jobTypes = session?.job_types ?? existing.job_types;
     const institutionId = event.institutionId ?? existing.institution_id ?? session?.institution_id ?? null;
 
-    // Out of order: a status from a session that already connected, or older than the last
-    // connect, must not demote what memberConnected established.
-    const demotionBlocked =
-      !input.connected &&
-      (session?.status === 'connected' || (existing.last_connected_at !== null && iso(input.occurredAt) <= existing.last_connected_at));
-    const status = demotionBlocked ? existing.status : (input.status ?? existing.status);
+    const transition = transitionConnection(existing, stateInput);
     const next: ConnectionRow = {
       ...existing,
-      status,
-      status_code: demotionBlocked ? existing.status_code : (event.statusCode ?? (input.connected ? CONNECTED_CODE : existing.status_code)),
+      ...transition.next,
       institution_id: institutionId,
       job_types: jobTypes,
       aggregator_user_id:
         // Sealed under the row's own key: one encryption_key_id must open both columns.
         event.aggregatorUserId && !existing.aggregator_user_id ? deps.secretBox.seal(event.aggregatorUserId, existing.encryption_key_id).value : existing.aggregator_user_id,
-      last_connected_at: input.connected ? iso(now) : existing.last_connected_at,
-      // A new aggregation makes earlier confirmation stale until it is verified again.
-      verified: input.connected ? 0 : existing.verified,
-      data_ready: input.connected ? 0 : existing.data_ready,
-      verification_error: input.connected ? null : existing.verification_error,
       updated_at: iso(now),
     };
     await updateConnection(trx, existing.id, {
@@ -173,7 +170,7 @@ export function createEventService(deps: EventServiceDeps) {
       verification_error: next.verification_error,
       updated_at: next.updated_at,
     });
-    return { row: next, statusChanged: next.status !== existing.status || input.connected, created: false };
+    return { row: next, change: transition.change };
   }
 
   type SystemEvent = { sessionId: string; userId: string; type: string; data: unknown };
@@ -270,18 +267,11 @@ export function createEventService(deps: EventServiceDeps) {
     event = await attributeToSessionConnection(trx, session, event);
 
     const connected = event.type === 'connect/memberConnected';
-    const failed = event.type === 'connect/memberError';
-    const carriesConnection = (connected || failed || event.type === 'connect/memberStatusUpdate') && event.aggregatorConnectionId && event.aggregator;
 
-    if (carriesConnection) {
-      const status = connected ? 'connected' : (statusFromCode(event.statusCode) ?? (failed ? 'error' : undefined));
-      const result = await upsertConnection(trx, { userId: incoming.userId, session, event, status, connected, now, occurredAt });
+    if (carriesConnection(event)) {
+      const result = await upsertConnection(trx, { userId: incoming.userId, session, event, now, occurredAt });
       connection = result.row;
-      if (connected) {
-        changes.push({ kind: session?.mode === 'refresh' ? 'refreshed' : 'connected', userId: incoming.userId, sessionId: session?.id ?? null, connection });
-      } else if (result.statusChanged && (connection.status === 'needs_attention' || connection.status === 'error')) {
-        changes.push({ kind: 'needs_attention', userId: incoming.userId, sessionId: session?.id ?? null, connection });
-      }
+      if (result.change) changes.push({ kind: result.change, userId: incoming.userId, sessionId: session?.id ?? null, connection });
     }
 
     if (session) {
@@ -297,6 +287,12 @@ export function createEventService(deps: EventServiceDeps) {
     return { session, connection, changes, systemEvents };
   }
 
+  /** An open session past its expiry ends `failed` (after a memberError) or `expired`, recorded like any change. */
+  async function expireIfDue(session: ConnectSessionRow): Promise<ConnectSessionRow> {
+    if (!isPastExpiry(session, deps.clock())) return session;
+    return endSession(session, { kind: 'expire' });
+  }
+
   return {
     /**
      * Records one widget event and applies its state change, all in one transaction: the event
@@ -307,14 +303,7 @@ export function createEventService(deps: EventServiceDeps) {
       const now = deps.clock();
       try {
         const result = await deps.db.transaction().execute(async (trx) => {
-          if (incoming.webhookId !== undefined) {
-            const first = await trx
-              .insertInto('inbound_webhooks')
-              .values({ webhook_id: incoming.webhookId, received_at: iso(now) })
-              .onConflict((oc) => oc.column('webhook_id').doNothing())
-              .executeTakeFirst();
-            if (Number(first.numInsertedOrUpdatedRows ?? 0n) === 0) throw new Duplicate();
-          }
+          if (incoming.webhookId !== undefined && !(await rememberWebhookId(trx, incoming.webhookId, iso(now)))) throw new Duplicate();
           const applied = await apply(trx, incoming, event, now);
           const fresh = await appendEvent(trx, {
             dedupe_key: eventDedupeKey(incoming.userId, incoming.sessionId, incoming.type, incoming.metadata),
@@ -352,19 +341,27 @@ export function createEventService(deps: EventServiceDeps) {
     announce,
 
     /**
+     * Events into a session that ended by time (or was never going to accept more) are refused.
+     * A session past its expiry is ended first, so the ending is recorded and announced.
+     * Late events after `connected` or `cancelled` are still recorded (the widget may finish
+     * posting after the page moved on), and never change the session's status.
+     */
+    async refuseEnded(session: ConnectSessionRow): Promise<ConnectSessionRow> {
+      const current = isOpenSession(session.status) ? await expireIfDue(session) : session;
+      if (current.status === 'expired' || current.status === 'failed') throw new AppError('capability_expired', 'This connect session has expired.');
+      return current;
+    },
+
+    /**
      * The person cancelled (host page Cancel): an open session becomes `cancelled`, one past its
      * expiry ends as expiry decides, an ended one stays. Returns the `connect/cancelled` copy.
      */
     async cancelSession(session: ConnectSessionRow): Promise<{ session: ConnectSessionRow; forward: ForwardedEvent }> {
-      const ended = await endSession(session, session.expires_at <= iso(deps.clock()) ? { kind: 'expire' } : { kind: 'cancel' });
+      const ended = await endSession(session, endingInput(session, deps.clock(), 'cancel'));
       return { session: ended, forward: await forwardFor('connect/cancelled', ended, undefined) };
     },
 
-    /** An open session past its expiry ends `failed` (after a memberError) or `expired`, recorded like any change. */
-    async expireIfDue(session: ConnectSessionRow): Promise<ConnectSessionRow> {
-      if (session.expires_at > iso(deps.clock())) return session;
-      return endSession(session, { kind: 'expire' });
-    },
+    expireIfDue,
 
     /** The maintenance sweep: ends every open session past its expiry, a batch at a time. */
     async expireDueSessions(batchSize = 100): Promise<number> {
@@ -381,5 +378,8 @@ export function createEventService(deps: EventServiceDeps) {
         if (due.length < batchSize || endedNow === 0) return ended;
       }
     },
+
+    /** The maintenance sweep: forgets inbound webhook ids received before `cutoff`; returns how many. */
+    pruneWebhookIds: (cutoff: Date): Promise<number> => pruneWebhookIds(deps.db, iso(cutoff)),
   };
 }

@@ -20,9 +20,9 @@ import { claimDue, recordOutcome, type LeaseOutcome } from '../jobs/lease.js';
 import { createPollingLoop, describe, type PollingLoop } from '../jobs/polling-loop.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { signWebhook } from '../webhooks/standard-webhooks.js';
+import { signWebhook } from '../lib/standard-webhooks.js';
 import { countDeadOutbox } from './outbox.repository.js';
-import { retryAfterMs } from './retry-after.js';
+import { retryAfterMs } from '../lib/retry-after.js';
 
 export interface OutboxDispatcherOptions {
   database: DatabaseHandle;

@@ -1,28 +1,19 @@
 import { Router, type Request, type Response } from 'express';
-import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
-import { capabilityQuery, readCapability, verifyCapability, type Capability } from '../connect-sessions/capability.js';
-import { countSessionLoad, findConnectSession } from '../connect-sessions/connect-session.repository.js';
-import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
-import { iso } from '../db/executor.js';
-import type { ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError, isAppError, type ErrorCode } from '../http/errors.js';
 import { requestIdOf } from '../http/request-id.js';
 import { fromOverload } from '../http/problem.js';
-import { isOpenSession } from '../events/session-state.js';
-import { looksLikeId } from '../ids.js';
+import { capabilityQuery, readCapability } from '../lib/capability.js';
 import type { Logger } from '../logger.js';
 import { newNonce } from '../http/html.js';
 import { pageHeaders } from './host-page.headers.js';
 import { renderErrorPage, renderHostPage, type ErrorPageContent } from './host-page.html.js';
+import type { HostPageService } from './host-page.service.js';
 import { resolvePresentation } from './same-site.js';
 
 export interface HostPageDeps {
-  db: Kysely<Database>;
   config: Config;
-  service: ConnectSessionService;
-  sessionSecrets: readonly string[];
-  clock: () => Date;
+  service: HostPageService;
   logger: Logger;
 }
 
@@ -64,45 +55,9 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
   };
   const setPageHeaders = pageHeaders(config.allowedOrigins);
 
-  /** The session behind a valid capability, still open; nothing is counted. */
-  async function authorize(req: Request): Promise<{ session: ConnectSessionRow; capability: Capability; now: Date }> {
-    const sessionId = String(req.params['sessionId']);
-    const session = looksLikeId('cs', sessionId) ? await findConnectSession(deps.db, sessionId) : undefined;
-    if (!session) throw new AppError('not_found', 'No such connect session.');
-    const capability = readCapability(req.query as Record<string, unknown>);
-    const now = deps.clock();
-    verifyCapability(deps.sessionSecrets, session.id, session.user_id, capability, now);
-    // Direct-embed sessions never had a host page URL; answer as for an unknown one.
-    if (session.embed !== 'host') throw new AppError('not_found', 'No such connect session.');
-    assertOpen(session, now);
-    return { session, capability: capability!, now };
-  }
-
-  /** As `authorize`, and the load is counted against the session's budget. */
-  async function openSession(req: Request): Promise<{ session: ConnectSessionRow; capability: Capability }> {
-    const { session, capability, now } = await authorize(req);
-    if (!(await countSessionLoad(deps.db, session.id, config.session.maxLoads, iso(now)))) {
-      // Lost a race with a terminal event, or the budget is spent.
-      const current = await findConnectSession(deps.db, session.id);
-      if (current) assertOpen(current, now);
-      throw new AppError('rate_limited', 'This connect link has been opened too many times. Start again from the app.');
-    }
-    return { session, capability };
-  }
-
-  function assertOpen(session: ConnectSessionRow, now: Date): void {
-    if (!isOpenSession(session.status) || session.expires_at <= iso(now)) {
-      throw new AppError(
-        'capability_expired',
-        session.status === 'connected' || session.status === 'cancelled'
-          ? 'This connection attempt has already finished. Start again from the app.'
-          : 'This connect link has expired. Start again from the app.',
-      );
-    }
-  }
-
-  /** A fresh widget URL; the UCW client refuses one outside UCW_URL's origin (the page frames only that). */
-  const mint = (session: ConnectSessionRow): Promise<string> => deps.service.mintForHostPage(session);
+  const { service } = deps;
+  /** The session id and capability a request presents (both checked by the service). */
+  const presented = (req: Request) => [String(req.params['sessionId']), readCapability(req.query as Record<string, unknown>)] as const;
 
   // No ETag: the page is no-store and unique per response (its nonce), so hashing it buys nothing.
   function sendPage(res: Response, status: number, html: string): void {
@@ -116,7 +71,7 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
   router.head('/connect/:sessionId', async (req, res) => {
     setPageHeaders(res, newNonce(), ucwOrigin());
     try {
-      await authorize(req);
+      await service.authorize(...presented(req));
       res.status(200).type('html').end();
     } catch (error) {
       if (!isAppError(error)) throw error;
@@ -128,9 +83,9 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
     const nonce = newNonce();
     setPageHeaders(res, nonce, ucwOrigin());
     try {
-      const { session, capability } = await openSession(req);
+      const { session, capability } = await service.openSession(...presented(req));
       const presentation = resolvePresentation(session.presentation, config, session.target_origin);
-      const widgetUrl = presentation === 'iframe' ? await mint(session) : null;
+      const widgetUrl = presentation === 'iframe' ? await service.mint(session) : null;
       // Relative to /connect/: resolves under any path prefix PUBLIC_URL may carry.
       const base = `${encodeURIComponent(session.id)}`;
       const query = capabilityQuery(capability);
@@ -168,8 +123,8 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
     // Only the host page itself asks; a browser always sends Origin on a POST.
     const origin = req.get('origin');
     if (origin !== undefined && origin !== bffOrigin) throw new AppError('forbidden', 'Only the host page may ask for a widget URL.');
-    const { session } = await openSession(req);
-    res.json({ url: await mint(session) });
+    const { session } = await service.openSession(...presented(req));
+    res.json({ url: await service.mint(session) });
   });
 
   return router;

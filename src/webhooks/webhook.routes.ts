@@ -1,22 +1,12 @@
 import express, { Router } from 'express';
-import type { Kysely } from 'kysely';
-import { findConnectSession } from '../connect-sessions/connect-session.repository.js';
-import type { Database } from '../db/schema.js';
-import type { EventService } from '../events/event.service.js';
 import { AppError } from '../http/errors.js';
 import { assertJsonWithinLimits } from '../http/json-body.js';
-import { isPrintableAsciiToken } from '../lib/identifiers.js';
 import { parseOr400 } from '../http/validate.js';
-import type { Logger } from '../logger.js';
-import { verifyWebhook, WebhookVerificationError } from './standard-webhooks.js';
-import { inboundWebhookBody, WEBHOOK_ID_MAX_LENGTH } from './webhook.schemas.js';
+import type { WebhookService } from './webhook.service.js';
+import { inboundWebhookBody } from './webhook.schemas.js';
 
 export interface WebhookRoutesDeps {
-  db: Kysely<Database>;
-  events: EventService;
-  secrets: readonly string[];
-  clock: () => Date;
-  logger: Logger;
+  service: WebhookService;
   bodyLimitBytes: number;
 }
 
@@ -31,23 +21,8 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.post('/events', raw, async (req, res) => {
     if (!req.is('application/json')) throw new AppError('unsupported_media_type', 'Send the event as application/json.');
-    if (deps.secrets.length === 0) throw new AppError('invalid_signature', 'Webhook ingestion is not configured (WEBHOOK_SECRETS is empty).');
-    // Checked before any HMAC work: the id is the idempotency key, stored as sent.
-    const webhookId = req.get('webhook-id')?.trim();
-    if (webhookId && !isPrintableAsciiToken(webhookId, WEBHOOK_ID_MAX_LENGTH)) {
-      throw new AppError('validation_failed', `webhook-id must be at most ${WEBHOOK_ID_MAX_LENGTH} printable ASCII characters.`, {
-        fields: [{ field: 'webhook-id', message: `at most ${WEBHOOK_ID_MAX_LENGTH} printable ASCII characters, no spaces` }],
-      });
-    }
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    let verified: { id: string; timestamp: number };
-    try {
-      verified = verifyWebhook({ headers: req.headers, rawBody, secrets: deps.secrets, now: deps.clock() });
-    } catch (error) {
-      if (!(error instanceof WebhookVerificationError)) throw error;
-      deps.logger.warn({ security: true, event: 'webhook_rejected', reason: error.reason }, 'webhook signature rejected');
-      throw new AppError('invalid_signature', `Signature verification failed: ${error.message}.`);
-    }
+    const delivery = deps.service.authenticate(req.headers, rawBody);
 
     let json: unknown;
     try {
@@ -57,30 +32,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
     }
     assertJsonWithinLimits(json);
     const body = parseOr400(inboundWebhookBody, json, 'event');
-    if (body.sessionId !== undefined) {
-      const session = await findConnectSession(deps.db, body.sessionId);
-      if (!session || session.user_id !== body.userId) {
-        throw new AppError('validation_failed', 'sessionId is not a session of userId.', {
-          fields: [{ field: 'sessionId', message: 'no such session for this user' }],
-        });
-      }
-    }
-
-    const result = await deps.events.record({
-      userId: body.userId,
-      sessionId: body.sessionId ?? null,
-      source: 'webhook',
-      type: body.type,
-      metadata: body.metadata,
-      occurredAt: new Date(verified.timestamp * 1000),
-      webhookId: verified.id,
-    });
-    res.status(200).json({
-      received: true,
-      duplicate: !result.recorded,
-      connectionId: result.connection?.id ?? null,
-      sessionStatus: result.session?.status ?? null,
-    });
+    res.status(200).json(await deps.service.receive(body, delivery));
   });
 
   return router;

@@ -17,5 +17,7 @@ export const inboundWebhookBody = z.strictObject({
   timestamp: z.string().max(64).optional(),
 });
 
+export type InboundWebhookBody = z.infer<typeof inboundWebhookBody>;
+
 /** Standard Webhooks ids are short tokens (`msg_…`); this bounds what the idempotency table stores. */
 export const WEBHOOK_ID_MAX_LENGTH = 256;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/connections/secret-box.js';
-import { verifyWebhook } from '../../src/webhooks/standard-webhooks.js';
+import { verifyWebhook } from '../../src/lib/standard-webhooks.js';
 import { testDialects } from '../helpers/databases.js';
 import { createConnectUrl, relay, v1Connected } from '../helpers/flows.js';
 import { buildTestApp, FRONTEND_ORIGIN, type TestApp } from '../helpers/test-app.js';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWebhook } from '../../src/webhooks/standard-webhooks.js';
+import { signWebhook } from '../../src/lib/standard-webhooks.js';
 import { createConnectUrl, relay, v2Connected } from '../helpers/flows.js';
 import { bearer } from '../helpers/flows.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';

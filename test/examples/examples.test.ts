@@ -6,7 +6,7 @@ import { createUcwBffClient } from '../../examples/client/index.js';
 import { generateApiTypes } from '../../examples/client/generate.js';
 import { startWebhookReceiver, type ConnectionEvent, type WebhookReceiver } from '../../examples/webhook-receiver.js';
 import { CONNECT_JS_DECLARATIONS } from '../../src/sdk/connect-js.declarations.js';
-import { signWebhook } from '../../src/webhooks/standard-webhooks.js';
+import { signWebhook } from '../../src/lib/standard-webhooks.js';
 import { userToken } from '../helpers/jwt.js';
 import { buildTestApp, FRONTEND_ORIGIN, SANDBOX_BEARER, type TestApp } from '../helpers/test-app.js';
 

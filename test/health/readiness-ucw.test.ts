@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachedCheck } from '../../src/health/cached-check.js';
+import { cachedCheck } from '../../src/lib/cached-check.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
 /** A stand-in UCW on loopback that counts probes and answers as v2 does (400), or fails (500). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelayMs } from '../../src/jobs/backoff.js';
-import { retryAfterMs } from '../../src/outbox/retry-after.js';
+import { retryAfterMs } from '../../src/lib/retry-after.js';
 
 describe('backoff with full jitter', () => {
   const policy = (random: number) => ({ baseDelayMs: 1_000, maxDelayMs: 10_000, random: () => random });

@@ -5,7 +5,7 @@ import { claimDue } from '../../src/jobs/lease.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { createOutboxDispatcher, type OutboxDispatcherOptions } from '../../src/outbox/outbox-dispatcher.js';
 import { enqueueOutbox } from '../../src/outbox/outbox.repository.js';
-import { verifyWebhook } from '../../src/webhooks/standard-webhooks.js';
+import { verifyWebhook } from '../../src/lib/standard-webhooks.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { captureLogs } from '../helpers/logs.js';
 import { startReceiver } from './webhook-receiver.js';

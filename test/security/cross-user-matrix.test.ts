@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWebhook } from '../../src/webhooks/standard-webhooks.js';
+import { signWebhook } from '../../src/lib/standard-webhooks.js';
 import { testDialects } from '../helpers/databases.js';
 import { bearer, capabilityOf, createConnectUrl, relay } from '../helpers/flows.js';
 import { buildTestApp, FRONTEND_ORIGIN, type TestApp } from '../helpers/test-app.js';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWebhook } from '../../src/webhooks/standard-webhooks.js';
+import { signWebhook } from '../../src/lib/standard-webhooks.js';
 import { testDialects } from '../helpers/databases.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 

@@ -16,16 +16,3 @@ export interface ConnectionChange {
  * a verification job) commits or rolls back with it. The default does nothing.
  */
 export type ConnectionChangeHook = (trx: Db, change: ConnectionChange) => Promise<void>;
-
-/** A session ended without connecting: the platform hears `session.cancelled|failed|expired`. */
-export interface SessionEnding {
-  kind: 'cancelled' | 'failed' | 'expired';
-  userId: string;
-  sessionId: string;
-  lastError: { statusCode: number | null; at: string } | null;
-  /** The session's connection (a refresh target, or one that reported an error), if any. */
-  connection: ConnectionRow | undefined;
-}
-
-/** Like ConnectionChangeHook: runs inside the transaction that ended the session. */
-export type SessionEndingHook = (trx: Db, ending: SessionEnding) => Promise<void>;

@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { AppError } from '../http/errors.js';
 
 /**
  * The host page URL is a capability: `?exp=<unix seconds>&sig=<HMAC>` over the session id, its
@@ -31,24 +30,27 @@ export function readCapability(query: Record<string, unknown>): Capability | und
   return { exp: Number(exp), sig };
 }
 
+/** What a capability check decided; the caller turns a refusal into its own error. */
+export type CapabilityVerdict = 'valid' | 'capability_invalid' | 'capability_expired';
+
 /**
- * Throws `capability_invalid` (403) unless one of the secrets produced `sig` for this session
- * and user, and `capability_expired` (410) once `exp` has passed. The MAC is checked first, so
- * an attacker cannot learn anything from the expiry answer.
+ * `capability_invalid` unless one of the secrets produced `sig` for this session and user, and
+ * `capability_expired` once `exp` has passed. The MAC is checked first, so an attacker cannot
+ * learn anything from the expiry answer.
  */
-export function verifyCapability(
+export function checkCapability(
   secrets: readonly string[],
   sessionId: string,
   userId: string,
   capability: Capability | undefined,
   now: Date,
-): void {
-  if (!capability) throw new AppError('capability_invalid', 'This connect link is incomplete or has been altered.');
+): CapabilityVerdict {
+  if (!capability) return 'capability_invalid';
   const given = Buffer.from(capability.sig);
   const valid = secrets.some((secret) => {
     const expected = Buffer.from(mac(secret, sessionId, userId, capability.exp));
     return expected.length === given.length && timingSafeEqual(expected, given);
   });
-  if (!valid) throw new AppError('capability_invalid', 'This connect link is incomplete or has been altered.');
-  if (capability.exp * 1000 <= now.getTime()) throw new AppError('capability_expired', 'This connect link has expired. Start again from the app.');
+  if (!valid) return 'capability_invalid';
+  return capability.exp * 1000 <= now.getTime() ? 'capability_expired' : 'valid';
 }

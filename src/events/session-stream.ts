@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database, ConnectSessionRow } from '../db/schema.js';
-import { listSessionChanges } from '../events/event-log.repository.js';
+import { listSessionChanges } from './event-log.repository.js';
+import { ENDED_WITHOUT_CONNECTION, isFinalStreamEvent, isPastExpiry } from './state-machine.js';
 import type { SessionNotifier } from '../notify/session-notifier.js';
 
 export interface SessionStreamDeps {
@@ -12,7 +13,7 @@ export interface SessionStreamDeps {
   heartbeatMs: number;
   clock: () => Date;
   /** Ends the session if its expiry has passed; the recorded ending then reaches the stream. */
-  expireIfDue: (session: ConnectSessionRow) => Promise<unknown>;
+  expireIfDue: (session: ConnectSessionRow) => Promise<ConnectSessionRow>;
 }
 
 /** Open streams, so shutdown can end them instead of waiting for clients to leave. */
@@ -29,15 +30,6 @@ export class StreamRegistry {
   get size(): number {
     return this.#open.size;
   }
-}
-
-// `connected` is final only without verification (then `dataReady` or `verificationFailed` is).
-const TERMINAL_SESSION = new Set<string>(['failed', 'cancelled', 'expired']);
-
-function isFinal(type: string, data: Record<string, unknown>, verificationEnabled: boolean): boolean {
-  if (type === 'failed' || type === 'verificationFailed' || type === 'dataReady') return true;
-  if (type === 'status' && TERMINAL_SESSION.has(String(data.status))) return true;
-  return !verificationEnabled && type === 'connected';
 }
 
 const lastEventId = (req: Request): number => {
@@ -85,7 +77,7 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
         const data = JSON.parse(change.metadata) as Record<string, unknown>;
         res.write(`id: ${change.seq}\nevent: ${change.type}\ndata: ${JSON.stringify({ sessionId: session.id, ...data })}\n\n`);
         seq = change.seq;
-        if (isFinal(change.type, data, deps.verificationEnabled)) {
+        if (isFinalStreamEvent(change.type, data, deps.verificationEnabled)) {
           close();
           return;
         }
@@ -100,14 +92,14 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
   const heartbeat = setInterval(() => {
     res.write(': heartbeat\n\n');
     // The sweep ends expired sessions too, but only every minute: an open stream need not wait.
-    if (!TERMINAL_SESSION.has(session.status) && session.expires_at <= deps.clock().toISOString()) {
+    if (!ENDED_WITHOUT_CONNECTION.has(session.status) && isPastExpiry(session, deps.clock())) {
       deps.expireIfDue(session).catch(() => undefined);
     }
     pump();
   }, deps.heartbeatMs);
   heartbeat.unref();
   req.on('close', () => close());
-  if (TERMINAL_SESSION.has(session.status) && seq === 0) {
+  if (ENDED_WITHOUT_CONNECTION.has(session.status) && seq === 0) {
     pump();
     reading = reading.then(() => close());
     return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhook, WebhookVerificationError, type WebhookVerificationFailure } from '../../src/webhooks/standard-webhooks.js';
+import { signWebhook, verifyWebhook, WebhookVerificationError, type WebhookVerificationFailure } from '../../src/lib/standard-webhooks.js';
 
 // The Standard Webhooks specification's published test vector.
 const vector = {

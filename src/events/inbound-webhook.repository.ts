@@ -1,0 +1,17 @@
+import type { Db } from '../db/executor.js';
+
+/** Remembers a Standard Webhooks `webhook-id`; false when it was already there (a redelivery). */
+export async function rememberWebhookId(db: Db, webhookId: string, receivedAtIso: string): Promise<boolean> {
+  const first = await db
+    .insertInto('inbound_webhooks')
+    .values({ webhook_id: webhookId, received_at: receivedAtIso })
+    .onConflict((oc) => oc.column('webhook_id').doNothing())
+    .executeTakeFirst();
+  return Number(first.numInsertedOrUpdatedRows ?? 0n) > 0;
+}
+
+/** Forgets webhook ids received before the cutoff; returns how many. */
+export async function pruneWebhookIds(db: Db, beforeIso: string): Promise<number> {
+  const pruned = await db.deleteFrom('inbound_webhooks').where('received_at', '<', beforeIso).executeTakeFirst();
+  return Number(pruned.numDeletedRows);
+}

@@ -1,0 +1,59 @@
+import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
+import type { ConnectSessionRow } from '../db/schema.js';
+import { isEndedAt } from '../events/state-machine.js';
+import { AppError } from '../http/errors.js';
+import type { Capability } from '../lib/capability.js';
+
+export interface HostPageServiceDeps {
+  sessions: ConnectSessionService;
+  clock: () => Date;
+}
+
+export type HostPageService = ReturnType<typeof createHostPageService>;
+
+/**
+ * The host page's use cases. Both its page and the popup's widget URL are authenticated by the
+ * session capability alone, and each counts against the session's load budget, because each
+ * mints a single-use UCW token.
+ */
+export function createHostPageService(deps: HostPageServiceDeps) {
+  function assertOpen(session: ConnectSessionRow, now: Date): void {
+    if (isEndedAt(session, now)) {
+      throw new AppError(
+        'capability_expired',
+        session.status === 'connected' || session.status === 'cancelled'
+          ? 'This connection attempt has already finished. Start again from the app.'
+          : 'This connect link has expired. Start again from the app.',
+      );
+    }
+  }
+
+  /** The session behind a valid capability, still open; nothing is counted. */
+  async function authorize(sessionId: string, capability: Capability | undefined): Promise<{ session: ConnectSessionRow; capability: Capability; now: Date }> {
+    const now = deps.clock();
+    const session = await deps.sessions.findByCapability(sessionId, capability, now);
+    // Direct-embed sessions never had a host page URL; answer as for an unknown one.
+    if (session.embed !== 'host') throw new AppError('not_found', 'No such connect session.');
+    assertOpen(session, now);
+    return { session, capability: capability!, now };
+  }
+
+  return {
+    authorize,
+
+    /** As `authorize`, and the load is counted against the session's budget. */
+    async openSession(sessionId: string, capability: Capability | undefined): Promise<{ session: ConnectSessionRow; capability: Capability }> {
+      const { session, now } = await authorize(sessionId, capability);
+      if (!(await deps.sessions.countLoad(session.id, now))) {
+        // Lost a race with a terminal event, or the budget is spent.
+        const current = await deps.sessions.findById(session.id);
+        if (current) assertOpen(current, now);
+        throw new AppError('rate_limited', 'This connect link has been opened too many times. Start again from the app.');
+      }
+      return { session, capability: capability! };
+    },
+
+    /** A fresh widget URL; the UCW client refuses one outside UCW_URL's origin (the page frames only that). */
+    mint: (session: ConnectSessionRow): Promise<string> => deps.sessions.mintForHostPage(session),
+  };
+}
