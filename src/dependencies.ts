@@ -86,9 +86,11 @@ export async function buildDependencies(config: Config, logger: Logger, override
 
   if (!config.ucw.url) throw new Error('UCW_URL is not set (sandbox mode fills it in before this point)');
   const clock = overrides.clock ?? (() => new Date());
+  const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
   const credentials = createCredentialProvider(config.ucw.auth, {
     timeoutMs: config.ucw.timeoutMs,
     logger,
+    calls: metrics.ucwCalls,
     ...(overrides.ucwDispatcher ? { dispatcher: overrides.ucwDispatcher } : {}),
   });
   const ucw = createUcwClient({
@@ -97,11 +99,11 @@ export async function buildDependencies(config: Config, logger: Logger, override
     timeoutMs: config.ucw.timeoutMs,
     credentials,
     logger,
+    calls: metrics.ucwCalls,
     ...(overrides.ucwDispatcher ? { dispatcher: overrides.ucwDispatcher } : {}),
   });
   const sessionSecrets = sessionSecretsOrRandom(config, logger);
   const ucwUserId = createUcwUserId(config.ucw.userIdMode, config.ucw.userIdSecret);
-  const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
   const notifier = createSessionNotifier(database, logger);
   // Streams work without cross-instance signals (heartbeats re-read the log), so a slow LISTEN
   // connection delays start-up a little, never forever.

@@ -1,6 +1,7 @@
 /**
- * Runs durable jobs from the `jobs` table. Claiming is shared with the outbox (lease, SKIP LOCKED
- * on PostgreSQL); everything a restart needs (attempts, next run, last error) is in the row.
+ * Runs durable jobs from the `jobs` table under the lease protocol shared with the outbox
+ * (`lease.ts`: claim with SKIP LOCKED on PostgreSQL, heartbeat while a handler runs, outcome
+ * fenced on the lease); everything a restart needs (attempts, next run, last error) is in the row.
  *
  * Delivery to handlers is at-least-once: a process dying mid-run leaves the job leased, and it
  * runs again when the lease lapses. Handlers must therefore be idempotent.
@@ -9,8 +10,8 @@ import type { DatabaseHandle } from '../db/database.js';
 import type { JobRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
-import { claimDue } from './claim.js';
-import { recordJobResult, type JobKind, type JobResult } from './job.repository.js';
+import type { JobKind } from './job.repository.js';
+import { claimDue, holdLease, recordOutcome, type Lease, type LeaseOutcome } from './lease.js';
 import { createPollingLoop, describe, type PollingLoop } from './polling-loop.js';
 
 /** What a handler's run says: finished, or try again later (the reason is kept as `last_error`). */
@@ -42,11 +43,13 @@ export interface JobRunnerOptions {
   random?: () => number;
   /** Jobs claimed per poll. Default 5. */
   batchSize?: number;
-  /** How long a claim lasts; must exceed one run. Default 60 s. */
+  /** How long a claim lasts; renewed every third of it while a handler runs. Default 60 s. */
   leaseMs?: number;
 }
 
 export type JobRunner = PollingLoop;
+
+type JobResult = LeaseOutcome<'jobs'>;
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const { database, logger, handlers } = options;
@@ -77,25 +80,36 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     if ('done' in outcome) return { status: 'done', attempts };
 
     const now = clock();
-    const runAt = new Date(now.getTime() + backoffDelayMs(attempts, backoff));
-    if (runAt.getTime() <= Date.parse(job.deadline_at)) return { status: 'pending', attempts, runAt, lastError: outcome.reason };
+    const retryAt = new Date(now.getTime() + backoffDelayMs(attempts, backoff));
+    if (retryAt.getTime() <= Date.parse(job.deadline_at)) return { status: 'pending', attempts, retryAt, lastError: outcome.reason };
 
     try {
       await handler.onDeadline?.({ ...job, attempts, last_error: outcome.reason }, outcome.reason);
       return { status: 'failed', attempts, lastError: outcome.reason };
     } catch (error) {
       logger.error({ jobId: job.id, kind: job.kind, error: describe(error) }, 'job deadline handler failed; will try again');
-      return { status: 'pending', attempts, runAt, lastError: outcome.reason };
+      return { status: 'pending', attempts, retryAt, lastError: outcome.reason };
     }
   }
 
   async function runJob(job: JobRow): Promise<void> {
-    const result = await decide(job);
-    const recorded = await recordJobResult(database.db, job, result, clock());
+    const held = holdLease(database, 'jobs', job, {
+      leaseMs,
+      clock,
+      onError: (error) => logger.warn({ jobId: job.id, error: describe(error) }, 'renewing a job lease failed; will try again'),
+    });
+    let result: JobResult;
+    let lease: Lease;
+    try {
+      result = await decide(job);
+    } finally {
+      lease = await held.release();
+    }
+    const recorded = await recordOutcome(database.db, 'jobs', lease, result, clock());
     const fields = { jobId: job.id, kind: job.kind, attempt: result.attempts };
     if (!recorded) logger.warn(fields, 'job lease lapsed before the result was written; another worker owns the job');
     else if (result.status === 'done') logger.info(fields, 'job done');
-    else if (result.status === 'pending') logger.info({ ...fields, reason: result.lastError, runAt: result.runAt.toISOString() }, 'job will retry');
+    else if (result.status === 'pending') logger.info({ ...fields, reason: result.lastError, runAt: result.retryAt.toISOString() }, 'job will retry');
     else logger.warn({ ...fields, reason: result.lastError }, 'job failed: deadline passed');
   }
 

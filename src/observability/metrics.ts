@@ -25,7 +25,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     ucwCalls: new Counter({
       name: 'ucw_bff_ucw_calls_total',
-      help: 'Calls to the UCW by operation and outcome',
+      help: 'Upstream calls to the UCW and its token endpoint by operation and outcome (ok, 3xx, 4xx, 5xx, timeout, network_error, bad_response)',
       labelNames: ['operation', 'outcome'],
       registers: [registry],
     }),

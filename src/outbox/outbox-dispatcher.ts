@@ -1,8 +1,8 @@
 /**
  * Delivers outbox rows to the platform's webhook URL, signed per Standard Webhooks.
  *
- * State lives only in the `outbox` table: a row is claimed under a lease (shared claim code,
- * `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several BFF processes never send the same attempt),
+ * State lives only in the `outbox` table: a row is claimed under a lease (the protocol shared
+ * with the job runner in `jobs/lease.ts`, `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several BFF processes never send the same attempt),
  * posted outside any transaction, and its outcome written fenced on that lease. A crash
  * mid-delivery leaves the row claimed until the lease lapses; it is then retried. Receivers see
  * at-least-once delivery and deduplicate on `webhook-id`, which is the row id on every attempt.
@@ -16,12 +16,12 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { DatabaseHandle } from '../db/database.js';
 import type { OutboxRow } from '../db/schema.js';
 import { backoffDelayMs, type BackoffPolicy } from '../jobs/backoff.js';
-import { claimDue } from '../jobs/claim.js';
+import { claimDue, recordOutcome, type LeaseOutcome } from '../jobs/lease.js';
 import { createPollingLoop, describe, type PollingLoop } from '../jobs/polling-loop.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { signWebhook } from '../lib/standard-webhooks.js';
-import { countDeadOutbox, recordDelivery, type DeliveryResult } from './outbox.repository.js';
+import { countDeadOutbox } from './outbox.repository.js';
 import { retryAfterMs } from '../lib/retry-after.js';
 
 export interface OutboxDispatcherOptions {
@@ -48,7 +48,7 @@ export interface OutboxDispatcherOptions {
   concurrency?: number;
   /** Messages claimed per poll at most (never more than the free slots). Default `concurrency`. */
   batchSize?: number;
-  /** How long a claim lasts; must exceed one attempt. Default fetchTimeoutMs * 3. */
+  /** How long a claim lasts; must exceed one attempt, which `fetchTimeoutMs` bounds, so no heartbeat is needed. Default fetchTimeoutMs * 3. */
   leaseMs?: number;
   random?: () => number;
   /** Default: a keep-alive pool of `concurrency` connections, closed by `stop`. Tests pass their own. */
@@ -60,6 +60,8 @@ export type OutboxDispatcher = PollingLoop;
 
 /** Counter label values of `ucw_bff_outbox_deliveries_total{outcome}`. */
 export type DeliveryOutcome = 'delivered' | 'retry' | 'gone' | 'dead';
+
+type DeliveryResult = LeaseOutcome<'outbox'>;
 
 export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
   const { database, logger, metrics } = options;
@@ -118,7 +120,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     const backoffMs = backoffDelayMs(attempts, backoff);
     const askedMs = 'status' in answer ? retryAfterMs(answer.retryAfter, now) : undefined;
     const delayMs = askedMs !== undefined && askedMs > backoffMs ? Math.min(askedMs, maxRetryAfterMs) : backoffMs;
-    return { result: { status: 'pending', attempts, lastError, nextAttemptAt: new Date(now.getTime() + delayMs) }, outcome: 'retry' };
+    return { result: { status: 'pending', attempts, lastError, retryAt: new Date(now.getTime() + delayMs) }, outcome: 'retry' };
   }
 
   /**
@@ -136,7 +138,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
         try {
           const recorded = await database.db.transaction().execute(async (trx) => {
             const each: boolean[] = [];
-            for (const item of batch) each.push(await recordDelivery(trx, item.row, item.result, item.now));
+            for (const item of batch) each.push(await recordOutcome(trx, 'outbox', item.row, item.result, item.now));
             return each;
           });
           batch.forEach((item, index) => item.done(recorded[index]!));
@@ -167,7 +169,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       return;
     }
     if (result.status === 'delivered') logger.info(fields, 'platform webhook delivered');
-    else if (result.status === 'pending') logger.warn({ ...fields, error: result.lastError, nextAttemptAt: result.nextAttemptAt.toISOString() }, 'platform webhook failed; will retry');
+    else if (result.status === 'pending') logger.warn({ ...fields, error: result.lastError, nextAttemptAt: result.retryAt.toISOString() }, 'platform webhook failed; will retry');
     else {
       const reason = outcome === 'gone' ? 'receiver answered 410 Gone' : `gave up after ${result.attempts} attempts`;
       logger.error({ ...fields, error: result.lastError }, `platform webhook dead-lettered: ${reason}`);

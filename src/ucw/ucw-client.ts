@@ -19,6 +19,8 @@ import {
   createUcwDispatcher,
   parseJsonBody,
   sendUpstream,
+  type UcwCallCounter,
+  type UcwOperation,
   type UpstreamResponse,
 } from './ucw-http.js';
 import { ucwErrorMessage } from './ucw-message.js';
@@ -76,6 +78,8 @@ export interface UcwClientOptions {
   logger: Logger;
   /** tests pass a MockAgent; default: a keep-alive undici Agent created here and closed by close() */
   dispatcher?: Dispatcher;
+  /** `ucw_bff_ucw_calls_total`: every call is counted by operation and outcome. */
+  calls?: UcwCallCounter;
 }
 
 export function createUcwClient(options: UcwClientOptions): UcwClient {
@@ -91,6 +95,9 @@ interface UcwCall {
   path: string;
   /** Route template for logs: no ids, no tokens. */
   route: string;
+  operation: UcwOperation;
+  /** Statuses besides 2xx that answer this call normally (the version probe's 400/404). */
+  expectedStatuses?: readonly number[];
   query?: Array<[string, string | undefined]>;
   headers?: Record<string, string>;
   json?: unknown;
@@ -106,6 +113,7 @@ class HttpUcwClient implements UcwClient {
   readonly #logger: Logger;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  readonly #calls: UcwCallCounter | undefined;
   #detectedVersion: 1 | 2 | undefined;
   #detection: Promise<1 | 2> | undefined;
   #closed: Promise<void> | undefined;
@@ -120,6 +128,7 @@ class HttpUcwClient implements UcwClient {
     this.#logger = options.logger;
     this.#dispatcher = options.dispatcher ?? createUcwDispatcher(options.timeoutMs);
     this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#calls = options.calls;
   }
 
   async apiVersion(): Promise<1 | 2> {
@@ -127,7 +136,7 @@ class HttpUcwClient implements UcwClient {
     if (this.#configuredVersion === '2') return 2;
     if (this.#detectedVersion !== undefined) return this.#detectedVersion;
     // Concurrent first callers share one probe; a failure clears it so the next call retries.
-    this.#detection ??= this.#probeVersion()
+    this.#detection ??= this.#probeVersion('version_probe')
       .then((version) => {
         this.#detectedVersion = version;
         this.#logger.info({ version }, 'UCW API version detected');
@@ -163,6 +172,7 @@ class HttpUcwClient implements UcwClient {
             method: 'GET',
             path: `/api/data/aggregator/${enc(ref.aggregator)}/user/${enc(ref.userId)}/account/${enc(query.accountId)}/transactions`,
             route: '/api/data/aggregator/:aggregator/user/:userId/account/:accountId/transactions',
+            operation: 'transactions',
             query: dates,
             data: true,
           }
@@ -170,6 +180,7 @@ class HttpUcwClient implements UcwClient {
             method: 'GET',
             path: '/api/data/transactions',
             route: '/api/data/transactions',
+            operation: 'transactions',
             query: [['accountId', query.accountId], ['aggregator', ref.aggregator], ['userId', ref.userId], ...dates],
             // Optional for most aggregators but required for Plaid; harmless elsewhere.
             headers: { 'UCW-Connection-Id': ref.connectionId },
@@ -185,11 +196,13 @@ class HttpUcwClient implements UcwClient {
             method: 'DELETE',
             path: `/api/aggregator/${enc(ref.aggregator)}/user/${enc(ref.userId)}/connection/${enc(ref.connectionId)}`,
             route: '/api/aggregator/:aggregator/user/:userId/connection/:connectionId',
+            operation: 'delete_connection',
           }
         : {
             method: 'DELETE',
             path: '/api/connection',
             route: '/api/connection',
+            operation: 'delete_connection',
             query: [['aggregator', ref.aggregator], ['userId', ref.userId]],
             headers: { 'UCW-Connection-Id': ref.connectionId },
           };
@@ -219,7 +232,7 @@ class HttpUcwClient implements UcwClient {
 
   async #checkNow(): Promise<UcwCheckResult> {
     try {
-      const version = await this.#probeVersion();
+      const version = await this.#probeVersion('health_probe');
       const configured = this.#configuredVersion;
       if (configured !== 'auto' && Number(configured) !== version) {
         return { ok: false, version, detail: `The UCW answers as v${version} but UCW_API_VERSION=${configured}` };
@@ -236,8 +249,15 @@ class HttpUcwClient implements UcwClient {
   }
 
   /** v2 answers 400 to an empty `POST /widgetUrl` (required fields missing); v1 has no such route: 404. */
-  async #probeVersion(): Promise<1 | 2> {
-    const { response } = await this.#call({ method: 'POST', path: '/widgetUrl', route: '/widgetUrl (version probe)', json: {} });
+  async #probeVersion(operation: 'version_probe' | 'health_probe'): Promise<1 | 2> {
+    const { response } = await this.#call({
+      method: 'POST',
+      path: '/widgetUrl',
+      route: '/widgetUrl (version probe)',
+      operation,
+      expectedStatuses: [400, 404],
+      json: {},
+    });
     if (response.status === 400) return 2;
     if (response.status === 404) return 1;
     throw new AppError(
@@ -249,7 +269,7 @@ class HttpUcwClient implements UcwClient {
   async #mintV1(request: WidgetRequest): Promise<string> {
     // Without UCW authentication there is no token endpoint (it answers 404) and no token is needed.
     if (this.#credentials.mode === 'none') return buildV1WidgetUrl(this.#baseUrl, request, undefined);
-    const call: UcwCall = { method: 'GET', path: '/api/token', route: '/api/token', query: [['userId', request.userId]] };
+    const call: UcwCall = { method: 'GET', path: '/api/token', route: '/api/token', operation: 'token', query: [['userId', request.userId]] };
     const { response, bearer } = await this.#call(call);
     this.#expectSuccess(response, bearer, {
       call,
@@ -267,7 +287,7 @@ class HttpUcwClient implements UcwClient {
   }
 
   async #mintV2(request: WidgetRequest): Promise<string> {
-    const call: UcwCall = { method: 'POST', path: '/widgetUrl', route: '/widgetUrl', json: buildV2WidgetUrlBody(request) };
+    const call: UcwCall = { method: 'POST', path: '/widgetUrl', route: '/widgetUrl', operation: 'widget_url', json: buildV2WidgetUrlBody(request) };
     const { response, bearer } = await this.#call(call);
     this.#expectSuccess(response, bearer, {
       call,
@@ -301,12 +321,14 @@ class HttpUcwClient implements UcwClient {
             method: 'GET',
             path: `/api/data/aggregator/${enc(ref.aggregator)}/user/${enc(ref.userId)}/connection/${enc(ref.connectionId)}/${kind}`,
             route: `/api/data/aggregator/:aggregator/user/:userId/connection/:connectionId/${kind}`,
+            operation: kind,
             data: true,
           }
         : {
             method: 'GET',
             path: `/api/data/${kind}`,
             route: `/api/data/${kind}`,
+            operation: kind,
             query: [['aggregator', ref.aggregator], ['userId', ref.userId]],
             // v2 moved the connection id (for Plaid an access token) out of the URL into a header.
             headers: { 'UCW-Connection-Id': ref.connectionId },
@@ -344,6 +366,9 @@ class HttpUcwClient implements UcwClient {
         method: call.method,
         url,
         route: call.route,
+        operation: call.operation,
+        ...(call.expectedStatuses ? { expectedStatuses: call.expectedStatuses } : {}),
+        ...(this.#calls ? { calls: this.#calls } : {}),
         headers,
         body: call.json === undefined ? undefined : JSON.stringify(call.json),
         timeoutMs: this.#timeoutMs,

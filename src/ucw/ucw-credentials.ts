@@ -14,7 +14,7 @@ import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
-import { RETRY_AFTER_SECONDS, parseJsonBody, sendUpstream } from './ucw-http.js';
+import { RETRY_AFTER_SECONDS, parseJsonBody, sendUpstream, type UcwCallCounter } from './ucw-http.js';
 import { ucwErrorMessage } from './ucw-message.js';
 
 export interface CredentialProvider {
@@ -32,6 +32,8 @@ export interface CredentialProviderOptions {
   logger: Logger;
   /** Clock in epoch milliseconds; injectable so tests can age a token. */
   now?: () => number;
+  /** `ucw_bff_ucw_calls_total`: token fetches count as `operation="oauth_token"`. */
+  calls?: UcwCallCounter;
 }
 
 /** Refresh this long before expiry at most… */
@@ -114,6 +116,8 @@ class ClientCredentialsProvider implements CredentialProvider {
       method: 'POST',
       url,
       route: url.pathname,
+      operation: 'oauth_token',
+      ...(this.#options.calls ? { calls: this.#options.calls } : {}),
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
       timeoutMs: this.#options.timeoutMs,

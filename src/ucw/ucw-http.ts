@@ -1,11 +1,35 @@
 /**
  * The one transport every upstream call of the UCW client goes through (UCW and the OAuth
  * token endpoint alike): an explicit total deadline, a capped body, transport failures mapped
- * to `AppError`s, and a debug line per call that never carries query values or ids.
+ * to `AppError`s, a debug line per call that never carries query values or ids, and one count
+ * per call in `ucw_bff_ucw_calls_total{operation,outcome}`.
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
+
+/** The `operation` label of `ucw_bff_ucw_calls_total`: what a call is for, never an id. */
+export type UcwOperation =
+  | 'version_probe'
+  | 'health_probe'
+  | 'token'
+  | 'widget_url'
+  | 'accounts'
+  | 'identity'
+  | 'transactions'
+  | 'delete_connection'
+  | 'oauth_token';
+
+/**
+ * The `outcome` label: `ok` (2xx, or a status the call expects, like the version probe's
+ * 400/404), the class of any other status (`3xx`, `4xx`, `5xx`), `timeout`, `network_error`
+ * (refused, reset, DNS, TLS), or `bad_response` (an answer over the size cap).
+ */
+export type UcwCallOutcome = 'ok' | '3xx' | '4xx' | '5xx' | 'timeout' | 'network_error' | 'bad_response';
+
+/** Where calls are counted: `Metrics['ucwCalls']`. */
+export type UcwCallCounter = Metrics['ucwCalls'];
 
 /** What we tell callers to wait before retrying when the upstream could not be reached. */
 export const RETRY_AFTER_SECONDS = '5';
@@ -49,6 +73,11 @@ export interface UpstreamRequest {
   upstream: string;
   /** Largest body read before giving up with `ucw_bad_response`; default `MAX_CONTROL_BODY_BYTES`. */
   maxBodyBytes?: number;
+  operation: UcwOperation;
+  /** Statuses besides 2xx that are a normal answer to this call (counted `ok`). */
+  expectedStatuses?: readonly number[];
+  /** Counts the call by operation and outcome; absent only where nothing is scraped (unit tests). */
+  calls?: UcwCallCounter;
 }
 
 export interface UpstreamResponse {
@@ -89,6 +118,7 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
   const started = performance.now();
   const signal = AbortSignal.timeout(req.timeoutMs);
   const logFields = { upstream: req.upstream, method: req.method, route: req.route };
+  const count = (outcome: UcwCallOutcome) => req.calls?.inc({ operation: req.operation, outcome });
   try {
     const response = await request(req.url, {
       dispatcher: req.dispatcher,
@@ -100,6 +130,7 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       bodyTimeout: req.timeoutMs,
     });
     const text = await readCapped(response.body, req.upstream, req.maxBodyBytes ?? MAX_CONTROL_BODY_BYTES);
+    count(statusOutcome(response.statusCode, req.expectedStatuses));
     const durationMs = Math.round(performance.now() - started);
     req.logger.debug({ ...logFields, status: response.statusCode, durationMs }, 'upstream call');
     return {
@@ -111,18 +142,22 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
   } catch (error) {
     const durationMs = Math.round(performance.now() - started);
     if (error instanceof AppError) {
+      // Only readCapped throws these: the upstream answered, too much.
+      count('bad_response');
       req.logger.warn({ ...logFields, durationMs, code: error.code }, 'upstream call failed');
       throw error;
     }
     const code = errorCode(error);
     if (code !== undefined && PROGRAMMING_ERROR_CODES.has(code)) throw error;
     if (signal.aborted || (code !== undefined && TIMEOUT_CODES.has(code)) || isTimeoutError(error)) {
+      count('timeout');
       req.logger.warn({ ...logFields, durationMs, timeoutMs: req.timeoutMs }, 'upstream call timed out');
       throw new AppError('ucw_timeout', `The ${req.upstream} did not answer within ${req.timeoutMs} ms`, { cause: error });
     }
     // Anything else thrown before a complete answer is a transport failure (refused, reset,
     // DNS, TLS): the caller can retry later. Only the error code goes into the message; the
     // full error (host, port) is for the logs.
+    count('network_error');
     req.logger.warn({ ...logFields, durationMs, errorCode: code, err: error }, 'upstream unreachable');
     const reason = code !== undefined && UNAVAILABLE_CODES.has(code) ? ` (${code})` : '';
     throw new AppError('ucw_unavailable', `The ${req.upstream} is unreachable${reason}`, {
@@ -156,6 +191,12 @@ async function readCapped(body: Dispatcher.ResponseData['body'], upstream: strin
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function statusOutcome(status: number, expected: readonly number[] | undefined): UcwCallOutcome {
+  if ((status >= 200 && status < 300) || expected?.includes(status)) return 'ok';
+  if (status >= 500) return '5xx';
+  return status >= 400 ? '4xx' : '3xx';
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

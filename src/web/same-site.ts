@@ -1,25 +1,17 @@
 import { isIP } from 'node:net';
+import { getDomain } from 'tldts';
 import type { Config } from '../config.js';
 
-// Second-level labels that, under a two-letter country code, are public suffixes (co.uk,
-// com.au, ac.jp…). Without a public-suffix list this keeps the common cases from being
-// reported as same-site, which would pick an iframe that then fails.
-const SECOND_LEVEL_SUFFIXES = new Set(['ac', 'co', 'com', 'edu', 'gov', 'go', 'ne', 'net', 'or', 'org']);
-
 /**
- * An approximation of the registrable domain ("site" without the scheme): the host itself for
- * IP addresses and single-label names (localhost), else the last two labels, or three under a
- * `co.uk`-style suffix.
+ * The registrable domain ("site" without the scheme) by the Public Suffix List, private section
+ * included: browsers compute SameSite on the full list, so `a.github.io` and `b.github.io` are
+ * cross-site. Where there is none (an IP address, `localhost`, a public suffix itself), the
+ * host stands for itself, so such hosts are same-site only with the very same host.
  */
 function registrableDomain(hostname: string): string {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (isIP(host) !== 0) return host;
-  const labels = host.split('.');
-  if (labels.length <= 2) return host;
-  const last = labels[labels.length - 1]!;
-  const second = labels[labels.length - 2]!;
-  const take = last.length === 2 && SECOND_LEVEL_SUFFIXES.has(second) ? 3 : 2;
-  return labels.slice(-take).join('.');
+  return getDomain(host, { allowPrivateDomains: true, extractHostname: false }) ?? host;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobRow } from '../../src/db/schema.js';
 import { createJobRunner, type JobHandler, type JobOutcome, type JobRunnerOptions } from '../../src/jobs/job-runner.js';
 import { enqueueJob } from '../../src/jobs/job.repository.js';
@@ -212,5 +212,28 @@ describe.each(testDialects)('job runner on %s', (dialect) => {
     release();
     await stopped;
     expect(await rows()).toMatchObject([{ status: 'done', attempts: 1 }]);
+  });
+
+  it('when a run outlasts its lease, then the heartbeat keeps the job from being claimed by another runner, and the result is recorded', async () => {
+    await setUp();
+    await enqueue();
+    const jobs = runner(
+      {
+        run: async (job) => {
+          // Time passes beyond the 30 ms lease while the handler works.
+          now = at(10_000);
+          await vi.waitFor(async () => expect((await rows())[0]?.claimed_until).toBe(at(10_030).toISOString()), { timeout: 10_000, interval: 5 });
+          // Another runner polling now finds nothing to claim: the lease is held.
+          const other = scripted([]);
+          expect(await runner(other.handler, { leaseMs: 30 }).runOnce()).toBe(0);
+          expect(job.claimed_until).toBe(at(30).toISOString());
+          return { done: true };
+        },
+      },
+      { leaseMs: 30 },
+    );
+    expect(await jobs.runOnce()).toBe(1);
+    expect(await rows()).toMatchObject([{ status: 'done', attempts: 1, claimed_until: null }]);
+    expect(logs.text()).not.toContain('lease');
   });
 });

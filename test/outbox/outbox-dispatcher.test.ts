@@ -1,7 +1,7 @@
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/database.js';
-import { claimDue } from '../../src/jobs/claim.js';
+import { claimDue } from '../../src/jobs/lease.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { createOutboxDispatcher, type OutboxDispatcherOptions } from '../../src/outbox/outbox-dispatcher.js';
 import { enqueueOutbox } from '../../src/outbox/outbox.repository.js';

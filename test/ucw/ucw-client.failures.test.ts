@@ -14,8 +14,12 @@ afterEach(async () => {
   servers = [];
 });
 
-/** A client on its own keep-alive pool (no dispatcher passed), as in production. */
-function realClient(baseUrl: string, timeoutMs = 300) {
+/**
+ * A client on its own keep-alive pool (no dispatcher passed), as in production. The default
+ * deadline is generous: only the timeout test wants a short one, and a busy machine must not
+ * turn an answered call into a timeout.
+ */
+function realClient(baseUrl: string, timeoutMs = 10_000) {
   return createUcwClient({
     baseUrl,
     apiVersion: '2',

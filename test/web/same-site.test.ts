@@ -18,6 +18,28 @@ describe('isSameSite', () => {
     ['https://bff.platform.co.uk', 'https://ucw.platform.co.uk', true],
     ['https://Bff.Platform.Example.', 'https://ucw.platform.example', true],
     ['not a url', 'https://ucw.platform.example', false],
+    // The Public Suffix List's ICANN section: one registrable label below co.uk, com.au…
+    ['https://bff.platform.com.au', 'https://ucw.platform.com.au', true],
+    ['https://bff.platform.com.au', 'https://ucw.other.com.au', false],
+    ['https://platform.co.uk', 'https://ucw.platform.co.uk:8443', true],
+    ['https://co.uk', 'https://platform.co.uk', false],
+    // …and deeper ones a two-label guess gets wrong (pvt.k12.ma.us, kawasaki.jp's wildcard).
+    ['https://a.school.pvt.k12.ma.us', 'https://b.school.pvt.k12.ma.us', true],
+    ['https://a.pvt.k12.ma.us', 'https://b.pvt.k12.ma.us', false],
+    ['https://bff.city.kawasaki.jp', 'https://ucw.city.kawasaki.jp', true],
+    ['https://bff.town.kawasaki.jp', 'https://ucw.other.kawasaki.jp', false],
+    // The private section counts too, as in browsers: tenants of a shared host are cross-site.
+    ['https://bff.github.io', 'https://ucw.github.io', false],
+    ['https://app.platform.github.io', 'https://ucw.platform.github.io', true],
+    ['https://github.io', 'https://ucw.github.io', false],
+    ['https://bff-a.herokuapp.com', 'https://ucw-a.herokuapp.com', false],
+    ['https://bff.herokuapp.com', 'https://bff.herokuapp.com:8443', true],
+    // A host without a registrable domain is same-site only with itself, on any port, same scheme.
+    ['https://github.io', 'https://github.io:444', true],
+    ['http://localhost', 'https://localhost', false],
+    ['http://127.0.0.1:3000', 'https://127.0.0.1:3000', false],
+    ['http://[::1]:3000', 'http://[::2]:3000', false],
+    ['http://[::1]:3000', 'http://localhost:3000', false],
   ])('%s vs %s → %s', (a, b, expected) => {
     expect(isSameSite(a, b)).toBe(expected);
     expect(isSameSite(b, a)).toBe(expected);
