@@ -12,7 +12,7 @@ import { fromOverload } from '../http/problem.js';
 import { isOpenSession } from '../events/session-state.js';
 import { looksLikeId } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { newNonce } from '../http/html.js';
+import { newNonce } from '../lib/html.js';
 import { pageHeaders } from './host-page.headers.js';
 import { renderErrorPage, renderHostPage, type ErrorPageContent } from './host-page.html.js';
 import { resolvePresentation } from './same-site.js';
