@@ -65,6 +65,8 @@ export function connectDeclarations(): string {
     .replace(/^export \{\};\n/gm, '')
     .replace(/^export (declare )?/gm, '')
     .replace(/[ \t]+$/gm, '')
+    // tsc indents by four; the served file by two, like the rest of the project.
+    .replace(/^(?: {4})+/gm, (indent) => ' '.repeat(indent.length / 2))
     .trim();
   if (/^\s*(import|export)\b/m.test(body)) throw new Error(`${SDK_TYPES}: its declarations must not depend on other modules`);
   return `// Type declarations for the ucw-bff drop-in script (/connect.js). Generated from ${SDK_TYPES}.
