@@ -7,7 +7,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
-COPY examples/client/api-types.ts ./examples/client/
 COPY src ./src
 RUN npm run build
 

@@ -31,6 +31,8 @@ const SDK_TYPES = 'src/browser/connect/ucw-connect.ts';
 async function bundle(entry: string): Promise<string> {
   const result = await build({
     entryPoints: [root(entry)],
+    // Paths in the bundle's comments are relative to the project, wherever it is run from.
+    absWorkingDir: root(''),
     bundle: true,
     write: false,
     format: 'iife',
