@@ -4,7 +4,8 @@
  * exported declarations (doc comments included), so keep every exported type self-contained.
  */
 import { openModal, type Modal } from './modal.js';
-import { call, errorText, isObject, stringOrNull, type JsonObject } from './util.js';
+import { isRecord } from '../lib/dom.js';
+import { call, errorText, stringOrNull, type JsonObject } from './util.js';
 
 export type JobType = 'accountNumber' | 'accountOwner' | 'transactions' | 'transactionHistory';
 
@@ -153,7 +154,7 @@ function eventMetadata(metadata: JsonObject, sessionId: string): EventMetadata {
     status: stringOrNull(metadata['status']) as SessionStatus | null,
   };
   const error = metadata['error'];
-  if (isObject(error)) {
+  if (isRecord(error)) {
     result.error = { statusCode: typeof error['statusCode'] === 'number' ? error['statusCode'] : null };
   }
   return result;
@@ -161,7 +162,7 @@ function eventMetadata(metadata: JsonObject, sessionId: string): EventMetadata {
 
 /** Plain-JavaScript callers get no compiler: every option is checked at run time. */
 function validateOptions(options: unknown): Settings {
-  if (!isObject(options)) throw new TypeError('UcwConnect.create: options must be an object');
+  if (!isRecord(options)) throw new TypeError('UcwConnect.create: options must be an object');
   const jobTypes = options['jobTypes'];
   const listed = Array.isArray(jobTypes) ? jobTypes.length > 0 : typeof jobTypes === 'string' && jobTypes.length > 0;
   if (!listed) throw new TypeError('UcwConnect.create: jobTypes must name at least one job type');
@@ -207,7 +208,7 @@ function problemOf(response: Response): Promise<Problem | null> {
     (text) => {
       try {
         const parsed: unknown = JSON.parse(text);
-        return isObject(parsed) ? (parsed as Problem) : null;
+        return isRecord(parsed) ? (parsed as Problem) : null;
       } catch {
         return null;
       }
@@ -273,9 +274,9 @@ export function create(options: CreateOptions): Handler {
     if (!attempt || !attempt.sessionId || !attempt.target) return;
     if (event.origin !== attempt.origin || event.source !== attempt.target) return;
     const data: unknown = event.data;
-    if (!isObject(data) || typeof data['type'] !== 'string' || data['type'].indexOf('connect/') !== 0) return;
+    if (!isRecord(data) || typeof data['type'] !== 'string' || data['type'].indexOf('connect/') !== 0) return;
     const raw = data['metadata'];
-    if (!isObject(raw) || raw['sessionId'] !== attempt.sessionId) return;
+    if (!isRecord(raw) || raw['sessionId'] !== attempt.sessionId) return;
     const type = data['type'];
     const metadata = eventMetadata(raw, attempt.sessionId);
     attempt.lastMetadata = metadata;
@@ -329,7 +330,7 @@ export function create(options: CreateOptions): Handler {
         (authHeaders: unknown) => {
           if (attempt.closed) return null;
           const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
-          if (isObject(authHeaders)) {
+          if (isRecord(authHeaders)) {
             for (const name of Object.keys(authHeaders)) headers[name] = String(authHeaders[name]);
           }
           return window
@@ -375,11 +376,11 @@ export function create(options: CreateOptions): Handler {
         if (attempt.closed) return;
         let url: URL | null = null;
         try {
-          url = isObject(session) && typeof session['url'] === 'string' ? new URL(session['url']) : null;
+          url = isRecord(session) && typeof session['url'] === 'string' ? new URL(session['url']) : null;
         } catch {
           url = null;
         }
-        if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !isObject(session) || typeof session['sessionId'] !== 'string') {
+        if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !isRecord(session) || typeof session['sessionId'] !== 'string') {
           exit(attempt, requestFailed(response.status, null, 'The connect service answered without a usable connect URL'));
           return;
         }

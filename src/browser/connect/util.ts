@@ -1,17 +1,14 @@
 /** Small helpers of the drop-in script. */
+import { isRecord } from '../lib/dom.js';
 
 export type JsonObject = Record<string, unknown>;
-
-export function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 export function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
 export function errorText(error: unknown): string {
-  return isObject(error) && typeof error['message'] === 'string' && error['message'] ? error['message'] : String(error);
+  return isRecord(error) && typeof error['message'] === 'string' && error['message'] ? error['message'] : String(error);
 }
 
 export function setStyles(element: HTMLElement, styles: Record<string, string>): void {
