@@ -10,7 +10,7 @@ import {
   problemSchema,
   readinessSchema,
   relayAnswerSchema,
-} from '../src/openapi/api-schemas.js';
+} from '../src/api/response-schemas.js';
 import { bearer, createConnectUrl, relay, v2Connected } from './helpers/flows.js';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
 

@@ -1,17 +1,14 @@
-// Type declarations for the ucw-bff drop-in script (/connect.js).
+// Type declarations for the ucw-bff drop-in script (/connect.js). Generated from src/browser/connect/ucw-connect.ts.
 declare namespace UcwConnect {
   type JobType = 'accountNumber' | 'accountOwner' | 'transactions' | 'transactionHistory';
-
   /** 'modal' (and 'auto'): the host page in an iframe overlay. 'popup': the host page in a new window. */
   type Presentation = 'auto' | 'modal' | 'popup';
-
   /**
    * The connect session's status as the BFF reports it. 'opened' includes a session whose widget
    * reported an error the person may still correct; 'failed' is a session that expired after such
    * an error; 'cancelled' the person cancelled; 'expired' ran out of time with nothing.
    */
   type SessionStatus = 'created' | 'opened' | 'connected' | 'failed' | 'cancelled' | 'expired';
-
   /** The sanitized metadata the BFF forwards with each widget event: no aggregator ids, no tokens. */
   interface EventMetadata {
     sessionId: string;
@@ -21,9 +18,10 @@ declare namespace UcwConnect {
     institutionId: string | null;
     status: SessionStatus | null;
     /** Only on 'connect/memberError' (not an end: the widget stays open for a correction). */
-    error?: { statusCode: number | null };
+    error?: {
+      statusCode: number | null;
+    };
   }
-
   /** What onExit receives as its second argument: the last event's metadata, or what is known so far. */
   interface ExitMetadata {
     sessionId: string | null;
@@ -32,7 +30,6 @@ declare namespace UcwConnect {
     institutionId: string | null;
     status: SessionStatus | null;
   }
-
   /** An RFC 9457 problem as the BFF answers it. */
   interface Problem {
     type?: string;
@@ -43,19 +40,30 @@ declare namespace UcwConnect {
     requestId?: string;
     [field: string]: unknown;
   }
-
   type ExitError =
-    /** The session ran out of time: metadata.status is 'failed' (after an uncorrected widget error) or 'expired'. */
-    | { type: 'session_ended'; metadata: EventMetadata }
-    /**
-     * POST /connect-url failed: status 0 when the BFF could not be reached (often: this page's
-     * origin is not in the BFF's ALLOWED_ORIGINS, which the browser reports as a network error)
-     * or getAuthHeaders threw.
-     */
-    | { type: 'request_failed'; status: number; problem: Problem | null; message: string }
-    /** presentation 'popup' and the browser refused to open a window (open() not called from a click). */
-    | { type: 'popup_blocked'; status: 0; problem: null; message: string };
-
+  /** The session ran out of time: metadata.status is 'failed' (after an uncorrected widget error) or 'expired'. */
+  {
+    type: 'session_ended';
+    metadata: EventMetadata;
+  }
+  /**
+   * POST /connect-url failed: status 0 when the BFF could not be reached (often: this page's
+   * origin is not in the BFF's ALLOWED_ORIGINS, which the browser reports as a network error)
+   * or getAuthHeaders threw.
+   */
+   | {
+    type: 'request_failed';
+    status: number;
+    problem: Problem | null;
+    message: string;
+  }
+  /** presentation 'popup' and the browser refused to open a window (open() not called from a click). */
+   | {
+    type: 'popup_blocked';
+    status: 0;
+    problem: null;
+    message: string;
+  };
   /** The session POST /connect-url created; passed to onLoad before the host page opens. */
   interface SessionInfo {
     sessionId: string;
@@ -64,7 +72,6 @@ declare namespace UcwConnect {
     /** Set when the user already has a connection at the requested institution: offer a refresh instead. */
     existingConnectionId: string | null;
   }
-
   interface CreateOptions {
     /** The BFF's base URL; defaults to the URL this script was served from. */
     bffUrl?: string;
@@ -97,16 +104,15 @@ declare namespace UcwConnect {
     /** The session exists; the host page is about to open. */
     onLoad?: (session: SessionInfo) => void;
   }
-
   interface Handler {
     /** Call from a click handler (a popup must open inside the user's gesture). */
     open(): void;
     /** Closes any open modal or popup without callbacks and stops listening. */
     destroy(): void;
   }
-
-  function create(options: CreateOptions): Handler;
   const version: string;
+  /** A handler for one button: each open() creates a connect session and shows its host page. */
+  function create(options: CreateOptions): Handler;
 }
 
 interface Window {

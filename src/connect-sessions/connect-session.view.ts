@@ -1,18 +1,11 @@
+import type { z } from 'zod';
+import type { connectSessionSchema } from '../api/response-schemas.js';
 import type { Connection } from '../connections/connection.view.js';
 import type { ConnectSessionRow } from '../db/schema.js';
 import type { JobType } from '../ucw/job-types.js';
 
-/** `GET /connect-sessions/:id` (SPEC §9). */
-export interface ConnectSessionView {
-  id: string;
-  status: ConnectSessionRow['status'];
-  mode: ConnectSessionRow['mode'];
-  jobTypes: JobType[];
-  expiresAt: string;
-  /** The latest memberError while the session was open; null when none. */
-  lastError: { statusCode: number | null; at: string } | null;
-  connection: Connection | null;
-}
+/** `GET /connect-sessions/:id` (SPEC §9), declared once as a zod schema. */
+export type ConnectSessionView = z.infer<typeof connectSessionSchema>;
 
 export function toConnectSessionView(row: ConnectSessionRow, connection: Connection | null): ConnectSessionView {
   return {

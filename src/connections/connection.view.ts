@@ -1,21 +1,10 @@
+import type { z } from 'zod';
+import type { connectionSchema } from '../api/response-schemas.js';
 import type { JobType } from '../ucw/job-types.js';
 import type { ConnectionRow } from '../db/schema.js';
 
-/** The public shape of a connection (SPEC §9). Built field by field: secret columns cannot leak. */
-export interface Connection {
-  id: string;
-  aggregator: string;
-  institutionId: string | null;
-  status: ConnectionRow['status'];
-  statusCode: number | null;
-  jobTypes: JobType[];
-  verified: boolean;
-  dataReady: boolean;
-  duplicateOf: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastConnectedAt: string | null;
-}
+/** The public shape of a connection (SPEC §9), declared once as a zod schema. Built field by field: secret columns cannot leak. */
+export type Connection = z.infer<typeof connectionSchema>;
 
 export function toConnection(row: ConnectionRow): Connection {
   return {

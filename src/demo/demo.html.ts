@@ -1,7 +1,7 @@
-import { DEMO_PAGE_SCRIPT } from './demo.script.js';
-import { escapeHtml } from '../http/html.js';
+import { DEMO_PAGE_JS } from '../generated/browser-bundles.js';
+import { html, htmlPage, pageWithNonce, trusted } from '../lib/html.js';
 
-const STYLE = `
+const STYLE = trusted(`
   :root { color-scheme: light; --ink: #1d2433; --muted: #5b6478; --line: #e1e5ee; --blue: #2456d3; --green: #1b7a3a; --red: #b3261e; --amber: #8a5a00; }
   * { box-sizing: border-box; }
   [hidden] { display: none !important; }
@@ -75,27 +75,24 @@ const STYLE = `
     td.actions { text-align: left; padding-top: .4rem; }
     td.actions button { margin: 0 .4rem 0 0; }
   }
-`;
+`);
+
+// The bundle (src/browser/demo/), wrapped once at start-up.
+const DEMO_PAGE_SCRIPT = trusted(DEMO_PAGE_JS);
 
 /**
- * The sandbox demo page. The only interpolated values are the nonce and the script's URL, both
- * escaped; everything dynamic is rendered by the script with textContent.
+ * The sandbox demo page, rendered once: each response only fills in its nonce. Everything
+ * dynamic is rendered by the script with textContent.
  */
-export function renderDemoPage(nonce: string): string {
-  const n = escapeHtml(nonce);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>ucw-bff sandbox demo</title>
-<link rel="icon" href="data:,">
-<style nonce="${n}">${STYLE}</style>
-<script nonce="${n}" src="connect.js"></script>
-</head>
-<body>
-<header>
+export const renderDemoPage: (nonce: string) => string = pageWithNonce((nonce) =>
+  htmlPage({
+    nonce,
+    title: 'ucw-bff sandbox demo',
+    style: STYLE,
+    head: html`<meta name="robots" content="noindex">
+<script nonce="${nonce}" src="connect.js"></script>
+`,
+    body: html`<header>
   <h1>ucw-bff demo <span class="sandbox">SANDBOX</span></h1>
   <p>A platform frontend as your users would see it, running against the built-in UCW simulator with a
   development login: no real bank, no real credentials. It uses <code>/connect.js</code> exactly as your
@@ -160,7 +157,6 @@ export function renderDemoPage(nonce: string): string {
     <p class="hint">Each line is something your frontend is told through <code>/connect.js</code> callbacks (<code>onLoad</code>, <code>onEvent</code>, <code>onSuccess</code>, <code>onExit</code>) or reads from the API. Open a line for its data: aggregator ids and tokens never reach the browser.</p>
   </section>
 </main>
-<script nonce="${n}">${DEMO_PAGE_SCRIPT}</script>
-</body>
-</html>`;
-}
+<script nonce="${nonce}">${DEMO_PAGE_SCRIPT}</script>`,
+  }),
+);

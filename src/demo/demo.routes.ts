@@ -1,4 +1,4 @@
-import { newNonce } from '../http/html.js';
+import { newNonce } from '../lib/html.js';
 import { Router, type RequestHandler } from 'express';
 import { renderDemoPage } from './demo.html.js';
 

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { forwardedEventSchema } from '../api/response-schemas.js';
 import type { ConnectionRow, ConnectSessionRow } from '../db/schema.js';
 
 /**
@@ -6,18 +8,7 @@ import type { ConnectionRow, ConnectSessionRow } from '../db/schema.js';
  * frontend reading the last event sees the connection's aggregator and institution even on a
  * `stepChange`. Never an aggregator connection id, aggregator user id or token.
  */
-export interface ForwardedEvent {
-  type: string;
-  metadata: {
-    sessionId: string;
-    connectionId: string | null;
-    aggregator: string | null;
-    institutionId: string | null;
-    status: ConnectSessionRow['status'];
-    /** Only on `connect/memberError`: not an end, the widget lets the person retry. */
-    error?: { statusCode: number | null };
-  };
-}
+export type ForwardedEvent = z.infer<typeof forwardedEventSchema>;
 
 export function toForwardedEvent(
   type: string,

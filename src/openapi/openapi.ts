@@ -15,7 +15,7 @@ import {
   readinessSchema,
   relayAnswerSchema,
   webhookAnswerSchema,
-} from './api-schemas.js';
+} from '../api/response-schemas.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Router, type Response } from 'express';
-import { CONNECT_JS_DECLARATIONS } from './connect-js.declarations.js';
-import { renderConnectJs } from './connect-js.source.js';
+import { CONNECT_DTS } from '../generated/browser-bundles.js';
+import { renderConnectJs } from './connect-js.js';
 
 export interface SdkRoutesOptions {
   /** The BFF's public base URL: the script's default `bffUrl`. */
@@ -44,7 +44,7 @@ function sendAsset(res: Response, ifNoneMatch: string | undefined, { body, conte
 export function sdkRoutes(options: SdkRoutesOptions): Router {
   const router = Router();
   const script = asset(renderConnectJs(options.publicUrl.replace(/\/+$/, '')), 'text/javascript; charset=utf-8');
-  const declarations = asset(CONNECT_JS_DECLARATIONS, 'application/typescript; charset=utf-8');
+  const declarations = asset(CONNECT_DTS, 'application/typescript; charset=utf-8');
 
   router.get('/connect.js', (req, res) => sendAsset(res, req.get('if-none-match'), script));
   router.get('/connect.d.ts', (req, res) => sendAsset(res, req.get('if-none-match'), declarations));

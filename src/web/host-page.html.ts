@@ -1,25 +1,8 @@
-import { escapeHtml } from '../http/html.js';
-import { ERROR_PAGE_SCRIPT, HOST_PAGE_SCRIPT } from './host-page.script.js';
+import { ERROR_PAGE_JS, HOST_PAGE_JS } from '../generated/browser-bundles.js';
+import { html, htmlPage, jsonDataBlock, trusted } from '../lib/html.js';
+import type { HostPageData } from './host-page.data.js';
 
-/** What the page script needs; travels as a JSON data block, never spliced into script source. */
-export interface HostPageData {
-  sessionId: string;
-  presentation: 'iframe' | 'popup';
-  /** Minted at load in iframe mode; null in popup mode (minted on click through `widgetUrlEndpoint`). */
-  widgetUrl: string | null;
-  /** Relative to the page (works behind a path prefix): POST here for a fresh widget URL. */
-  widgetUrlEndpoint: string;
-  /** Relative to the page: POST each accepted widget event here. */
-  eventsUrl: string;
-  /** Relative to the page: POST here when the person presses Cancel. */
-  cancelUrl: string;
-  /** The session's expiry (ISO 8601): the page treats the session as ended after it. */
-  expiresAt: string;
-  /** The frontend origin that receives sanitized events; null sends none. */
-  targetOrigin: string | null;
-  /** Allow-listed at session creation; the page returns here after a terminal event. */
-  redirectUri: string | null;
-}
+export type { HostPageData };
 
 export interface ErrorPageContent {
   status: number;
@@ -29,16 +12,7 @@ export interface ErrorPageContent {
   retry: boolean;
 }
 
-
-
-/**
- * JSON that is inert inside `<script type="application/json">`: no `<` (so no `</script>` or
- * `<!--`), no `>`/`&`, and no U+2028/2029. JSON.parse reads the escapes back unchanged.
- */
-export const jsonForScript = (value: unknown): string =>
-  JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-
-const STYLE = `
+const STYLE = trusted(`
   :root { color-scheme: light; }
   html, body { height: 100%; margin: 0; }
   body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2433; background: #fff; display: flex; flex-direction: column; }
@@ -57,65 +31,51 @@ const STYLE = `
   .actions button { margin-top: .4rem; padding: .35rem .9rem; font-size: .9rem; background: transparent; color: #2456d3; border: 1px solid #c5cbd8; }
   .actions button[hidden] { display: none; }
   .status[data-state="hint"] { color: #8a5a00; font-weight: 600; }
-`;
+`);
 
-function layout(nonce: string, title: string, body: string): string {
-  const n = escapeHtml(nonce);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
-<style nonce="${n}">${STYLE}</style>
-</head>
-<body>
-${body}
-</body>
-</html>
-`;
-}
+// The bundles (src/browser/host-page/), wrapped once at start-up, never per response.
+const HOST_PAGE_SCRIPT = trusted(HOST_PAGE_JS);
+const ERROR_PAGE_SCRIPT = trusted(ERROR_PAGE_JS);
 
 /** The host page: a status line, then the widget frame (iframe mode) or the button that opens it (popup mode). */
 export function renderHostPage(nonce: string, data: HostPageData): string {
-  const n = escapeHtml(nonce);
   const widget =
     data.presentation === 'iframe'
-      ? `<iframe id="widget" data-testid="widget-frame" title="Connect your account" hidden></iframe>`
-      : `<div class="panel" id="popup-panel">
+      ? html`<iframe id="widget" data-testid="widget-frame" title="Connect your account" hidden></iframe>`
+      : html`<div class="panel" id="popup-panel">
   <h1>Connect your account</h1>
   <p>The connection opens in a new window.</p>
   <button type="button" id="open-widget" data-testid="open-widget">Connect your account</button>
 </div>`;
-  return layout(
+  return htmlPage({
     nonce,
-    'Connect your account',
-    `<main>
+    title: 'Connect your account',
+    style: STYLE,
+    body: html`<main>
 <p id="status" class="status" data-testid="host-status" data-state="loading" role="status" aria-live="polite">Loading…</p>
 <p id="notice" class="notice" data-testid="host-notice" role="alert" hidden></p>
 <p class="actions"><button type="button" id="cancel" class="secondary" data-testid="cancel-button">Cancel</button></p>
 <p id="continue" class="panel" hidden><a id="continue-link" class="button" data-testid="continue-link" target="_top" rel="noreferrer">Continue</a></p>
 ${widget}
 </main>
-<script type="application/json" id="host-data">${jsonForScript(data)}</script>
-<script nonce="${n}">${HOST_PAGE_SCRIPT}</script>`,
-  );
+${jsonDataBlock('host-data', data)}
+<script nonce="${nonce}">${HOST_PAGE_SCRIPT}</script>`,
+  });
 }
 
 /** A person reads this, so: a title, one sentence, a retry when it may help, and never internals. */
 export function renderErrorPage(nonce: string, content: ErrorPageContent): string {
-  const n = escapeHtml(nonce);
-  return layout(
+  return htmlPage({
     nonce,
-    content.title,
-    `<main>
+    title: content.title,
+    style: STYLE,
+    body: html`<main>
 <div class="panel">
-  <h1>${escapeHtml(content.title)}</h1>
-  <p class="status" data-testid="host-status" data-state="error" data-status="${content.status}" role="alert">${escapeHtml(content.message)}</p>
-  ${content.retry ? `<button type="button" id="retry" data-testid="retry-button">Try again</button>` : ''}
+  <h1>${content.title}</h1>
+  <p class="status" data-testid="host-status" data-state="error" data-status="${content.status}" role="alert">${content.message}</p>
+  ${content.retry && html`<button type="button" id="retry" data-testid="retry-button">Try again</button>`}
 </div>
 </main>
-${content.retry ? `<script nonce="${n}">${ERROR_PAGE_SCRIPT}</script>` : ''}`,
-  );
+${content.retry && html`<script nonce="${nonce}">${ERROR_PAGE_SCRIPT}</script>`}`,
+  });
 }

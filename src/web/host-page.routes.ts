@@ -5,7 +5,7 @@ import { requestIdOf } from '../http/request-id.js';
 import { fromOverload } from '../http/problem.js';
 import { capabilityQuery, readCapability } from '../lib/capability.js';
 import type { Logger } from '../logger.js';
-import { newNonce } from '../http/html.js';
+import { newNonce } from '../lib/html.js';
 import { pageHeaders } from './host-page.headers.js';
 import { renderErrorPage, renderHostPage, type ErrorPageContent } from './host-page.html.js';
 import type { HostPageService } from './host-page.service.js';

@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { demoRoutes } from '../../src/demo/demo.routes.js';
-import { DEMO_PAGE_SCRIPT } from '../../src/demo/demo.script.js';
+import { DEMO_PAGE_JS as DEMO_PAGE_SCRIPT } from '../../src/generated/browser-bundles.js';
 
 function appWithDemo(enabled: boolean) {
   const app = express();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUcwBffClient } from '../../examples/client/index.js';
 import { generateApiTypes } from '../../examples/client/generate.js';
 import { startWebhookReceiver, type ConnectionEvent, type WebhookReceiver } from '../../examples/webhook-receiver.js';
-import { CONNECT_JS_DECLARATIONS } from '../../src/sdk/connect-js.declarations.js';
+import { CONNECT_DTS } from '../../src/generated/browser-bundles.js';
 import { signWebhook } from '../../src/lib/standard-webhooks.js';
 import { userToken } from '../helpers/jwt.js';
 import { buildTestApp, FRONTEND_ORIGIN, SANDBOX_BEARER, type TestApp } from '../helpers/test-app.js';
@@ -87,6 +87,6 @@ describe('examples/ against the sandbox', () => {
   });
 
   it('when connect.js types change, then the React example’s copy of connect.d.ts follows', () => {
-    expect(readFileSync(new URL('../../examples/react/connect.d.ts', import.meta.url), 'utf8')).toBe(CONNECT_JS_DECLARATIONS);
+    expect(readFileSync(new URL('../../examples/react/connect.d.ts', import.meta.url), 'utf8')).toBe(CONNECT_DTS);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy, pageHeaders } from '../../src/web/host-page.headers.js';
-import { escapeHtml } from '../../src/http/html.js';
-import { jsonForScript, renderErrorPage, renderHostPage } from '../../src/web/host-page.html.js';
+import { escapeHtml, jsonForScript } from '../../src/lib/html.js';
+import { renderErrorPage, renderHostPage } from '../../src/web/host-page.html.js';
 
 describe('escaping', () => {
   it('escapes HTML text and attribute metacharacters', () => {

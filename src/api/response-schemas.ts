@@ -3,7 +3,8 @@ import { errorStatus, type ErrorCode } from '../http/errors.js';
 import { JOB_TYPES } from '../ucw/job-types.js';
 
 /**
- * Response shapes of the public API, as zod schemas. They feed the OpenAPI document and the
+ * Response shapes of the public API, as zod schemas: the one declaration of each shape. They feed
+ * the OpenAPI document, the services' TypeScript types derive from them (z.infer), and the
  * tests parse real responses with them, which is what keeps the document true.
  */
 const timestamp = z.iso.datetime({ offset: false });
