@@ -107,7 +107,7 @@ describe('docs/api.md', () => {
 describe('docs/operations.md and compose.yaml', () => {
   it('when they set a variable for the service, then the service reads that variable', () => {
     const compose = read('compose.yaml');
-    const bffEnvironment = /  bff:[\s\S]*?environment:\n((?: {6}\w+: .*\n)+)/.exec(compose)![1]!;
+    const bffEnvironment = / {2}bff:[\s\S]*?environment:\n((?: {6}\w+: .*\n)+)/.exec(compose)![1]!;
     const composeNames = [...bffEnvironment.matchAll(/^ {6}(\w+):/gm)].map((m) => m[1]!);
     const dockerRunNames = [...docs['docs/operations.md']!.matchAll(/-e (\w+)=/g)].map((m) => m[1]!);
     expect(composeNames).toEqual(['NODE_ENV', 'HOST', 'PORT', 'DATABASE_URL']);
