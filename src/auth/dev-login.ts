@@ -15,7 +15,8 @@ const AUDIENCE = 'ucw-bff-dev';
  */
 export interface DevLogin {
   issue(userId: string): Promise<string>;
-  verify(token: string): Promise<string>;
+  /** A plain function (no `this`): the composition root passes it on as a verifier. */
+  verify: (token: string) => Promise<string>;
   router(options: { cookieName: string; secureCookie: boolean; bodyLimitBytes: number }): Router;
 }
 

@@ -90,11 +90,11 @@ const REKEY_COLUMNS = ['id', 'aggregator', 'aggregator_connection_id', 'aggregat
 
 /** Up to `limit` rows after `afterId`, in id order (a resumable walk). */
 export async function listRekeyRows(db: Db, afterId: string, limit: number): Promise<RekeyRow[]> {
-  return (await db.selectFrom('connections').select(REKEY_COLUMNS).where('id', '>', afterId).orderBy('id').limit(limit).execute()) as RekeyRow[];
+  return await db.selectFrom('connections').select(REKEY_COLUMNS).where('id', '>', afterId).orderBy('id').limit(limit).execute();
 }
 
 export async function findRekeyRow(db: Db, id: string): Promise<RekeyRow | undefined> {
-  return (await db.selectFrom('connections').select(REKEY_COLUMNS).where('id', '=', id).executeTakeFirst()) as RekeyRow | undefined;
+  return await db.selectFrom('connections').select(REKEY_COLUMNS).where('id', '=', id).executeTakeFirst();
 }
 
 /** Another row already holding `lookupKey`, if any. */

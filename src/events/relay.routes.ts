@@ -26,7 +26,7 @@ export function relayRoutes(deps: RelayRoutesDeps): Router {
   const sessionAccess: RequestHandler = async (req, res, next) => {
     const id = String(req.params.sessionId);
     if (req.query.sig !== undefined || req.query.exp !== undefined) {
-      res.locals.session = await deps.sessions.findByCapability(id, readCapability(req.query as Record<string, unknown>), deps.clock());
+      res.locals.session = await deps.sessions.findByCapability(id, readCapability(req.query), deps.clock());
     } else {
       await deps.authenticateUser(req);
       res.locals.session = await deps.sessions.findOwned(req.user!.id, id);

@@ -38,7 +38,7 @@ export function sendProblem(req: Request, res: Response, error: AppError): void 
 /** Errors raised by Express's own body parsers (http-errors with a `type`). */
 function fromBodyParser(error: unknown): AppError | undefined {
   if (!error || typeof error !== 'object' || !('type' in error)) return undefined;
-  switch ((error as { type: unknown }).type) {
+  switch (error.type) {
     case 'entity.parse.failed':
       return new AppError('malformed_json', 'The request body is not valid JSON.');
     case 'entity.too.large':

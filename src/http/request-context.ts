@@ -7,7 +7,8 @@ const QUIET = new Set(['/healthz', '/readyz']);
 
 /** The route template a request matched (never the raw path: ids would explode the label set). */
 function routeOf(req: Request, res: Response): string {
-  return req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : 'middleware';
+  const route = req.route as { path?: unknown } | undefined; // Express types the matched route as any
+  return route?.path ? `${req.baseUrl}${String(route.path)}` : res.statusCode === 404 ? 'unmatched' : 'middleware';
 }
 
 /**

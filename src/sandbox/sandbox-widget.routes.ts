@@ -61,7 +61,7 @@ export function widgetRoutes(store: SandboxStore, options: WidgetRoutesOptions):
     // The token endpoint exists only when the UCW's authentication is on (404 otherwise).
     if (authOn) {
       router.get('/api/token', authenticated, (req, res) => {
-        const query = validateTokenQuery(req.query as Record<string, unknown>);
+        const query = validateTokenQuery(req.query);
         if (!query.ok) return sendValidationError(res, query.message);
         res.json({ token: store.issueV1Token(query.value.userId, presentedCredential(req)) });
       });

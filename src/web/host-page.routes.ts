@@ -57,7 +57,7 @@ export function hostPageRoutes(deps: HostPageDeps): Router {
 
   const { service } = deps;
   /** The session id and capability a request presents (both checked by the service). */
-  const presented = (req: Request) => [String(req.params['sessionId']), readCapability(req.query as Record<string, unknown>)] as const;
+  const presented = (req: Request) => [String(req.params['sessionId']), readCapability(req.query)] as const;
 
   // No ETag: the page is no-store and unique per response (its nonce), so hashing it buys nothing.
   function sendPage(res: Response, status: number, html: string): void {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { rekeyConnection, rekeyConnections, type RekeyRow } from '../../src/connections/rekey.js';
+import { rekeyConnection, rekeyConnections } from '../../src/connections/rekey.js';
 import { createSecretBox } from '../../src/connections/secret-box.js';
 import { createDatabase } from '../../src/db/database.js';
 import { buildDependencies } from '../../src/dependencies.js';
@@ -127,11 +127,11 @@ describe.each(testDialects)('rotating DATA_ENCRYPTION_KEYS on %s', (dialect) => 
     const before = await instance({ DATA_ENCRYPTION_KEY: OLD });
     const made = await connectAs(before.app, 'cas-user', 'MBR-cas');
     const id = made.body.forward.metadata.connectionId as string;
-    const stale = (await database.db
+    const stale = await database.db
       .selectFrom('connections')
       .select(['id', 'aggregator', 'aggregator_connection_id', 'aggregator_user_id', 'encryption_key_id', 'lookup_key'])
       .where('id', '=', id)
-      .executeTakeFirstOrThrow()) as RekeyRow;
+      .executeTakeFirstOrThrow();
     const oldBox = createSecretBox([OLD]);
     // The service writes meanwhile (a new aggregator user id, under the row's key).
     await database.db.updateTable('connections').set({ aggregator_user_id: oldBox.seal('USR-written-meanwhile', 'old').value }).where('id', '=', id).execute();

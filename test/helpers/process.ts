@@ -23,8 +23,8 @@ export function startService(env: Record<string, string>, cwd = process.cwd()): 
     output += chunk.toString('utf8');
     for (const listener of listeners) listener();
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   return {
     child,
     output: () => output,

@@ -77,7 +77,7 @@ export function openModal(onClose: () => void): Modal {
     if (event.key === 'Escape' || event.key === 'Esc') onClose();
   };
   doc.addEventListener('keydown', keydown, true);
-  const restoreFocus = doc.activeElement as (Element & Partial<HTMLOrSVGElement>) | null;
+  const restoreFocus: (Element & Partial<HTMLOrSVGElement>) | null = doc.activeElement;
   const savedOverflow = doc.documentElement.style.getPropertyValue('overflow');
   doc.documentElement.style.setProperty('overflow', 'hidden');
   doc.body.appendChild(overlay);

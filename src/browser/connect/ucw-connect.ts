@@ -208,7 +208,7 @@ function problemOf(response: Response): Promise<Problem | null> {
     (text) => {
       try {
         const parsed: unknown = JSON.parse(text);
-        return isRecord(parsed) ? (parsed as Problem) : null;
+        return isRecord(parsed) ? parsed : null;
       } catch {
         return null;
       }

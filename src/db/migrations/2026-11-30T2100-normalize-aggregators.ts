@@ -50,9 +50,7 @@ export async function up(db: Kysely<any>, context: MigrationContext): Promise<vo
       log.warn({ event: 'aggregator_not_normalized', connection: row.id, keyId: row.encryption_key_id }, 'a stored connection cannot be opened with the configured keys; the row is left as it is');
       continue;
     }
-    const holder = (await db.selectFrom('connections').select(['id', 'user_id']).where('lookup_key', '=', lookupKey).executeTakeFirst()) as
-      | { id: string; user_id: string }
-      | undefined;
+    const holder = await db.selectFrom('connections').select(['id', 'user_id']).where('lookup_key', '=', lookupKey).executeTakeFirst();
     if (holder && holder.id !== row.id) {
       log.warn(
         { security: true, event: 'aggregator_normalization_conflict', connection: row.id, conflictsWith: holder.id, sameUser: holder.user_id === row.user_id },
