@@ -1,17 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Frame, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
+import { describe, test } from 'vitest';
 import { buildTestApp, type TestApp } from './test-app.js';
 import { userToken } from './jwt.js';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The one Chromium path setting every browser suite honours (docs/development.md). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /**
  * Why the browser suites cannot run here, or undefined when they can. Printed once; with
  * REQUIRE_BROWSER_TESTS set (CI) a missing Chromium is an error instead of a skip.
  */
-export function browserSkipReason(): string | undefined {
+function browserSkipReason(): string | undefined {
   if (existsSync(CHROMIUM_PATH)) return undefined;
   if (process.env.REQUIRE_BROWSER_TESTS) throw new Error(`Chromium not found at ${CHROMIUM_PATH}, and REQUIRE_BROWSER_TESTS is set`);
   const reason = `Chromium not found at ${CHROMIUM_PATH}: browser tests skipped (install it, e.g. apt-get install chromium)`;
@@ -23,7 +26,7 @@ export function browserSkipReason(): string | undefined {
  * Debian's Chromium, headless, fresh profile per launch. Playwright adds `--disable-popup-blocking`
  * by default; it is dropped so a `window.open` outside a user gesture fails here as it would for a person.
  */
-export function launchBrowser(): Promise<Browser> {
+function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -38,6 +41,30 @@ export function launchBrowser(): Promise<Browser> {
     ],
     ignoreDefaultArgs: ['--disable-popup-blocking'],
   });
+}
+
+/** `describe` for a browser suite: skipped (with the reason printed) when Chromium is missing. */
+export const describeBrowser = describe.skipIf(browserSkipReason());
+
+/**
+ * The shared browser fixture: one Chromium per worker, launched on first use, and a fresh
+ * context (cookies, storage, routes) per test, so no test sees another's state.
+ */
+export const browserTest = test
+  .extend('browser', { scope: 'worker' }, async ({}, { onCleanup }) => {
+    const browser = await launchBrowser();
+    onCleanup(() => browser.close());
+    return browser;
+  })
+  .extend('context', async ({ browser }, { onCleanup }): Promise<BrowserContext> => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    onCleanup(() => context.close());
+    return context;
+  });
+
+/** A user id no other test uses, so a test's assertions about "this user's rows" are its own. */
+export function newUserId(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
 /**

@@ -2,8 +2,17 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/database.js';
 
-/** SQLite always; PostgreSQL whenever TEST_DATABASE_URL is set (CI sets it). */
-export const testDialects: Dialect[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+/**
+ * SQLite always; PostgreSQL whenever TEST_DATABASE_URL is set (CI sets it). With
+ * REQUIRE_POSTGRES_TESTS set (CI), a missing TEST_DATABASE_URL is an error instead of a skip.
+ */
+export const testDialects: Dialect[] = postgresWanted() ? ['sqlite', 'postgres'] : ['sqlite'];
+
+function postgresWanted(): boolean {
+  if (process.env.TEST_DATABASE_URL) return true;
+  if (process.env.REQUIRE_POSTGRES_TESTS) throw new Error('TEST_DATABASE_URL is not set, and REQUIRE_POSTGRES_TESTS is set: the storage suites must run on PostgreSQL');
+  return false;
+}
 
 // Said once per run, by test/global-setup.ts (each test file runs in its own process).
 
