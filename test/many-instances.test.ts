@@ -15,6 +15,7 @@ import { signWebhook } from '../src/webhooks/standard-webhooks.js';
 import { createTestDatabase, testDialects, withSchemaLock, type TestDatabase } from './helpers/databases.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, userToken } from './helpers/jwt.js';
 import { freePort, startService, type StartedProcess } from './helpers/process.js';
+import { productionBuild } from './helpers/production-build.js';
 import { openSse } from './helpers/sse.js';
 import { startReceiver } from './outbox/webhook-receiver.js';
 
@@ -61,6 +62,8 @@ describe.runIf(testDialects.includes('postgres'))('several instances on one Post
   const instances: { port: number; process: StartedProcess; alive: boolean }[] = [];
 
   beforeAll(async () => {
+    // The service as production runs it: built once per run (npm run build), started by start:prod.
+    const program = await productionBuild();
     database = await createTestDatabase('postgres');
     sandbox = await startSandboxUcw({ version: 2, port: 0 });
     receiver = await startReceiver(() => ({ status: 200, delayMs: 20 }));
@@ -72,7 +75,7 @@ describe.runIf(testDialects.includes('postgres'))('several instances on one Post
     // test files from dropping a schema while the migrator lists them.
     await withSchemaLock('postgres', async () => {
       for (const port of ports) {
-        const service = startService({
+        const service = startService(program, {
           NODE_ENV: 'test',
           LOG_LEVEL: 'info',
           PORT: String(port),
@@ -102,7 +105,7 @@ describe.runIf(testDialects.includes('postgres'))('several instances on one Post
     });
     for (const instance of instances) instance.alive = true;
     client = new Pool(proxy.url, { connections: 8 });
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await client?.close();
