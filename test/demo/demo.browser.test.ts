@@ -10,8 +10,8 @@ describeBrowser('browser: the sandbox demo page, same origin as the BFF', () => 
   let stack: SdkStack;
 
   beforeAll(async () => {
-    // As in sandbox mode: the dev login on, and the BFF's own origin the one allowed frontend.
-    stack = await startSdkStack({ allowedOrigins: (bff) => [bff], env: { DEV_LOGIN: 'true', UCW_DATA_ENDPOINTS: 'true' } });
+    // As in sandbox mode: SQLite, the dev login on, and the BFF's own origin the one allowed frontend.
+    stack = await startSdkStack({ dialect: 'sqlite', allowedOrigins: (bff) => [bff], env: { DEV_LOGIN: 'true', UCW_DATA_ENDPOINTS: 'true' } });
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
   afterAll(async () => {

@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
 import { describe, test } from 'vitest';
+import type { Dialect } from '../../src/db/database.js';
+import { testDialects } from './databases.js';
 import { buildTestApp, type TestApp } from './test-app.js';
 import { userToken } from './jwt.js';
 
@@ -61,6 +63,15 @@ export const browserTest = test
     onCleanup(() => context.close());
     return context;
   });
+
+/**
+ * Browser flows are the slowest tests, so rather than run each twice, every browser suite splits
+ * its stacks across the databases: UCW v1 stacks on SQLite, v2 ones on the last of testDialects
+ * (PostgreSQL whenever it is set up). Each suite thus drives both databases through a real browser.
+ */
+export function browserDialect(version: 1 | 2): Dialect {
+  return version === 1 ? 'sqlite' : testDialects.at(-1)!;
+}
 
 /** A user id no other test uses, so a test's assertions about "this user's rows" are its own. */
 export function newUserId(prefix: string): string {
@@ -174,6 +185,8 @@ export interface BrowserStack {
  */
 export async function startBrowserStack(options: {
   version: 1 | 2;
+  /** Defaults to browserDialect(version). */
+  dialect?: Dialect;
   siteHost?: string;
   /** A path on the frontend origin to allow as a redirect URI (ALLOWED_REDIRECT_URIS). */
   redirectPath?: string;
@@ -185,6 +198,7 @@ export async function startBrowserStack(options: {
   const server = createServer();
   const bffUrl = await listen(server, options.siteHost);
   const app = await buildTestApp({
+    dialect: options.dialect ?? browserDialect(options.version),
     sandbox: { version: options.version },
     env: {
       PUBLIC_URL: bffUrl,

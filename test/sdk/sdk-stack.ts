@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Dialect } from '../../src/db/database.js';
+import { browserDialect } from '../helpers/browser.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
 async function listen(server: Server): Promise<string> {
@@ -23,10 +25,16 @@ export interface SdkStack {
   close(): Promise<void>;
 }
 
-export async function startSdkStack(options: { allowedOrigins: (bffUrl: string) => string[]; env?: Record<string, string> }): Promise<SdkStack> {
+export async function startSdkStack(options: {
+  allowedOrigins: (bffUrl: string) => string[];
+  env?: Record<string, string>;
+  /** Defaults to the v2 stacks' database (PostgreSQL whenever it is set up; see browserDialect). */
+  dialect?: Dialect;
+}): Promise<SdkStack> {
   const server = createServer();
   const bffUrl = await listen(server);
   const app = await buildTestApp({
+    dialect: options.dialect ?? browserDialect(2),
     sandbox: { version: 2 },
     env: { PUBLIC_URL: bffUrl, ALLOWED_ORIGINS: options.allowedOrigins(bffUrl).join(','), ...options.env },
   });
