@@ -153,12 +153,16 @@ describe.runIf(testDialects.includes('postgres'))('several instances on one Post
     const worker = async () => {
       while (statuses.length < 60) statuses.push((await createSession('greedy')).status);
     };
+    // Windows are fixed wall-clock minutes: on a busy machine the burst may straddle two, each with its own limit.
+    const minute = () => Math.floor(Date.now() / 60_000);
+    const firstMinute = minute();
     await Promise.all(Array.from({ length: 6 }, worker));
+    const windows = minute() - firstMinute + 1;
     const created = statuses.filter((s) => s === 201).length;
     expect(statuses.filter((s) => s !== 201 && s !== 429)).toEqual([]);
     expect(created).toBeGreaterThanOrEqual(CONNECT_URL_LIMIT);
     // The documented slack: each instance may admit its local allowance before it consults the shared count.
-    expect(created).toBeLessThanOrEqual(CONNECT_URL_LIMIT + instances.length * localAllowance(CONNECT_URL_LIMIT));
+    expect(created).toBeLessThanOrEqual(windows * (CONNECT_URL_LIMIT + instances.length * localAllowance(CONNECT_URL_LIMIT)));
   }, 60_000);
 
   it('when a change is ingested on instance B, then an SSE client on instance A sees it, through verification', async () => {
