@@ -28,10 +28,10 @@ export interface TestDatabase extends DatabaseHandle {
  * files never see each other's rows; SQLite ones an in-memory database.
  *
  * Migrating a PostgreSQL schema costs about a second on a busy machine, under a lock every test
- * file shares. So a schema is migrated once and then reused within its test file: `destroy`
- * empties its tables and keeps it for the next test, unless the test moved its migrations
- * (migrateDown, migrateTo), in which case it is dropped. The run's global teardown drops the
- * schemas kept at the end (test/global-setup.ts).
+ * file shares. So a schema is migrated once and then reused by the worker process's later tests
+ * (files share a worker: vitest.config.ts sets isolate false): `destroy` empties its tables and
+ * keeps it, unless the test moved its migrations (migrateDown, migrateTo), in which case it is
+ * dropped. The run's global teardown drops the schemas kept at the end (test/global-setup.ts).
  */
 export async function createTestDatabase(dialect: Dialect, pool: { poolSize?: number; poolTimeoutMs?: number } = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
@@ -73,7 +73,7 @@ export async function createTestDatabase(dialect: Dialect, pool: { poolSize?: nu
   };
 }
 
-/** Migrated PostgreSQL schemas this test file has finished with, emptied, ready for the next test. */
+/** Migrated PostgreSQL schemas this worker's tests have finished with, emptied, ready for the next. */
 const spareSchemas: string[] = [];
 
 /** Every schema of this `vitest run` starts with this, so its global teardown can drop what is left. */
