@@ -15,6 +15,7 @@ import { signWebhook } from '../src/lib/standard-webhooks.js';
 import { createTestDatabase, testDialects, withSchemaLock, type TestDatabase } from './helpers/databases.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, userToken } from './helpers/jwt.js';
 import { freePort, startService, type StartedProcess } from './helpers/process.js';
+import { productionBuild } from './helpers/production-build.js';
 import { openSse } from './helpers/sse.js';
 import { startReceiver } from './outbox/webhook-receiver.js';
 
@@ -61,6 +62,8 @@ describe.runIf(testDialects.includes('postgres'))('several instances on one Post
   const instances: { port: number; process: StartedProcess; alive: boolean }[] = [];
 
   beforeAll(async () => {
+    // The service as production runs it: built once per run (npm run build), started by start:prod.
+    const program = await productionBuild();
     database = await createTestDatabase('postgres');
     sandbox = await startSandboxUcw({ version: 2, port: 0 });
     receiver = await startReceiver(() => ({ status: 200, delayMs: 20 }));
@@ -72,7 +75,7 @@ describe.runIf(testDialects.includes('postgres'))('several instances on one Post
     // test files from dropping a schema while the migrator lists them.
     await withSchemaLock('postgres', async () => {
       for (const port of ports) {
-        const service = startService({
+        const service = startService(program, {
           NODE_ENV: 'test',
           LOG_LEVEL: 'info',
           PORT: String(port),
@@ -102,7 +105,7 @@ describe.runIf(testDialects.includes('postgres'))('several instances on one Post
     });
     for (const instance of instances) instance.alive = true;
     client = new Pool(proxy.url, { connections: 8 });
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await client?.close();
@@ -150,12 +153,16 @@ describe.runIf(testDialects.includes('postgres'))('several instances on one Post
     const worker = async () => {
       while (statuses.length < 60) statuses.push((await createSession('greedy')).status);
     };
+    // Windows are fixed wall-clock minutes: on a busy machine the burst may straddle two, each with its own limit.
+    const minute = () => Math.floor(Date.now() / 60_000);
+    const firstMinute = minute();
     await Promise.all(Array.from({ length: 6 }, worker));
+    const windows = minute() - firstMinute + 1;
     const created = statuses.filter((s) => s === 201).length;
     expect(statuses.filter((s) => s !== 201 && s !== 429)).toEqual([]);
     expect(created).toBeGreaterThanOrEqual(CONNECT_URL_LIMIT);
     // The documented slack: each instance may admit its local allowance before it consults the shared count.
-    expect(created).toBeLessThanOrEqual(CONNECT_URL_LIMIT + instances.length * localAllowance(CONNECT_URL_LIMIT));
+    expect(created).toBeLessThanOrEqual(windows * (CONNECT_URL_LIMIT + instances.length * localAllowance(CONNECT_URL_LIMIT)));
   }, 60_000);
 
   it('when a change is ingested on instance B, then an SSE client on instance A sees it, through verification', async () => {

@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, userToken } from './helpers/jwt.js';
 import { freePort, startService } from './helpers/process.js';
+import { productionBuild, type ProductionCommand } from './helpers/production-build.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ucw-bff-shutdown-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,12 +43,18 @@ async function startHeldUcw() {
   };
 }
 
+// The service as production runs it: built once per run (npm run build), started by start:prod.
+let program: ProductionCommand;
+beforeAll(async () => {
+  program = await productionBuild();
+}, 180_000);
+
 describe('graceful shutdown under keep-alive load', () => {
   it('when SIGTERM arrives while keep-alive clients hammer it, then connections get Connection: close, the in-flight request and SSE stream finish, the database closes and it exits 0', async () => {
     const ucw = await startHeldUcw();
     const port = await freePort();
     const databasePath = join(dir, 'bff.sqlite');
-    const service = startService({
+    const service = startService(program, {
       NODE_ENV: 'test',
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,

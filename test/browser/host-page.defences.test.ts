@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import {
-  browserSkipReason,
+  browserTest,
   connectInWidget,
+  describeBrowser,
   hostFrame,
   hostFrames,
-  launchBrowser,
+  newUserId,
   received,
   recordedEventTypes,
   startBrowserStack,
@@ -13,41 +14,25 @@ import {
   type BrowserStack,
 } from '../helpers/browser.js';
 
-const skip = browserSkipReason();
-
 /** Forged terminal events of both payload generations, and the seed's own example. */
 const FORGED = [
   { type: 'connect/memberConnected', metadata: { aggregator: 'sophtron', member_guid: 'MBR-345' } },
   { type: 'connect/memberConnected', metadata: { aggregator: 'sophtron', connectionId: 'MBR-forged-v2', aggregatorUserId: 'USR-forged', ucpInstitutionId: 'sandbox-bank' } },
 ];
+const FORGED_IDS = ['MBR-345', 'MBR-forged-v2'];
 
-/** Long enough for a relay that would have happened: the genuine ones take a few milliseconds. */
-const SETTLE_MS = 600;
-
-describe.skipIf(skip)('browser: host page defences', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
+describeBrowser('browser: host page defences', () => {
   describe.each([1, 2] as const)('UCW v%s, auth on', (version) => {
     let stack: BrowserStack;
-    let context: BrowserContext;
-    let n = 0;
 
     beforeAll(async () => {
       stack = await startBrowserStack({ version });
-      context = await browser.newContext();
     });
     afterAll(async () => {
-      await context?.close();
       await stack?.close();
     });
 
-    async function pageAt(origin: string): Promise<Page> {
+    async function pageAt(context: BrowserContext, origin: string): Promise<Page> {
       const page = await context.newPage();
       await page.goto(`${origin}/page`);
       return page;
@@ -55,7 +40,7 @@ describe.skipIf(skip)('browser: host page defences', () => {
 
     /** A fresh user per test, so "no connection" means exactly this test's forgeries failed. */
     async function newSession(body: Record<string, unknown> = {}): Promise<{ sessionId: string; url: string; user: string }> {
-      const user = `browser-defence-v${version}-${++n}`;
+      const user = newUserId(`browser-defence-v${version}`);
       const created = await stack.api(user, '/connect-url', {
         method: 'POST',
         body: JSON.stringify({ jobTypes: ['transactions'], targetOrigin: stack.frontend.origin, ...body }),
@@ -64,16 +49,24 @@ describe.skipIf(skip)('browser: host page defences', () => {
       return { ...created.body, user };
     }
 
-    async function expectNothingConnected(session: { sessionId: string; user: string }): Promise<void> {
-      expect(await recordedEventTypes(stack, session.sessionId)).not.toContain('connect/memberConnected');
-      expect((await stack.api(session.user, '/connections')).body).toEqual({ connections: [] });
-      expect((await stack.api(session.user, `/connect-sessions/${session.sessionId}`)).body).toMatchObject({ status: 'opened', connection: null });
+    /**
+     * The positive barrier after forgeries: the genuine widget has connected and its event is
+     * recorded (it was posted after the forgeries, so a forgery that got through is recorded by now),
+     * and it is the only memberConnected and the only connection the user has.
+     */
+    async function expectOnlyGenuine(session: { sessionId: string; user: string }): Promise<void> {
+      await expect.poll(() => recordedEventTypes(stack, session.sessionId)).toContain('connect/memberConnected');
+      expect((await recordedEventTypes(stack, session.sessionId)).filter((type) => type === 'connect/memberConnected')).toHaveLength(1);
+      const rows = await stack.app.database.db.selectFrom('connections').select(['aggregator_connection_id']).where('user_id', '=', session.user).execute();
+      expect(rows).toHaveLength(1);
+      expect(FORGED_IDS).not.toContain(rows[0]!.aggregator_connection_id);
+      expect((await stack.api(session.user, '/connections')).body.connections).toEqual([expect.objectContaining({ status: 'connected', institutionId: 'sandbox-bank' })]);
     }
 
-    it.sequential('messages posted by another origin (the opener, and the framing frontend) are not recorded; the real widget still is', async () => {
+    browserTest('messages posted by another origin (the opener, and the framing frontend) are not recorded; the real widget still is', async ({ context }) => {
       // A stranger opens the host link in a popup and forges events into it.
       const session = await newSession({ presentation: 'iframe' });
-      const stranger = await pageAt(stack.stranger.origin);
+      const stranger = await pageAt(context, stack.stranger.origin);
       await stranger.evaluate((url) => ((window as any).pendingUrl = url), session.url);
       const [host] = await Promise.all([context.waitForEvent('page'), stranger.click('#open')]);
       await host.frameLocator('#widget').locator('[data-testid="widget-status"][data-state="search"]').waitFor();
@@ -81,7 +74,7 @@ describe.skipIf(skip)('browser: host page defences', () => {
         for (const event of forged) (window as any).opened.postMessage(event, '*');
       }, FORGED);
       // And the allowed frontend forges into a host page it frames.
-      const frontend = await pageAt(stack.frontend.origin);
+      const frontend = await pageAt(context, stack.frontend.origin);
       const framed = await newSession({ presentation: 'iframe' });
       await frontend.evaluate((url) => (window as any).embed(url), framed.url);
       await hostFrames(frontend).widget.locator('[data-testid="widget-status"][data-state="search"]').waitFor();
@@ -89,23 +82,21 @@ describe.skipIf(skip)('browser: host page defences', () => {
         const target = (document.getElementById('host') as HTMLIFrameElement).contentWindow!;
         for (const event of forged) target.postMessage(event, '*');
       }, FORGED);
-      await host.waitForTimeout(SETTLE_MS);
 
-      await expectNothingConnected(session);
-      await expectNothingConnected(framed);
-
-      // The page was listening all along: the genuine widget's events are recorded.
+      // Then the genuine widgets connect: once their events are recorded, the forgeries sent
+      // before them would have been too.
       await connectInWidget(host.frameLocator('#widget'), 'sandbox-bank', 'connected');
-      await expect.poll(() => recordedEventTypes(stack, session.sessionId)).toContain('connect/memberConnected');
-      expect((await stack.api(session.user, '/connections')).body.connections).toEqual([expect.objectContaining({ status: 'connected' })]);
+      await connectInWidget(hostFrames(frontend).widget, 'sandbox-bank', 'connected');
+      await expectOnlyGenuine(session);
+      await expectOnlyGenuine(framed);
       // Its sanitized copy went to the session's target origin only: the stranger that opened it got nothing.
       expect(await received(stranger)).toEqual([]);
       await Promise.all([host.close(), stranger.close(), frontend.close()]);
     });
 
-    it.sequential('a message from the UCW origin but not from the widget frame (a second widget) is not recorded', async () => {
+    browserTest('a message from the UCW origin but not from the widget frame (a second widget) is not recorded', async ({ context }) => {
       const session = await newSession({ presentation: 'iframe' });
-      const frontend = await pageAt(stack.frontend.origin);
+      const frontend = await pageAt(context, stack.frontend.origin);
       await frontend.evaluate((url) => (window as any).embed(url), session.url);
       const frame = await hostFrame(frontend, stack.bffUrl);
       // A second, genuine widget on the UCW origin, framed in the host page beside the real one.
@@ -121,20 +112,20 @@ describe.skipIf(skip)('browser: host page defences', () => {
       }, url);
       const intruder = frontend.frameLocator('#host').frameLocator('#intruder');
 
-      await connectInWidget(intruder, 'sandbox-bank', 'connected');
-      await frontend.waitForTimeout(SETTLE_MS);
-
-      await expectNothingConnected(session);
-      expect((await received(frontend)).map((m) => m.data.type)).not.toContain('connect/memberConnected');
-      // The real widget, from its own frame, still connects.
+      // Another institution than the real widget's, so its connection could not pass for the genuine one.
+      await connectInWidget(intruder, 'mx-bank', 'connected');
+      // The real widget, from its own frame, connects after the intruder: once its event is
+      // recorded and relayed, the intruder's would have been too.
       await connectInWidget(hostFrames(frontend).widget, 'sandbox-bank', 'connected');
       await waitForMessage(frontend, 'connect/memberConnected');
+      await expectOnlyGenuine(session);
+      expect((await received(frontend)).filter((m) => m.data.type === 'connect/memberConnected')).toHaveLength(1);
       await frontend.close();
     });
 
-    it.sequential('the CSP blocks a widget frame of another origin (frame-src), before any request', async () => {
+    browserTest('the CSP blocks a widget frame of another origin (frame-src), before any request', async ({ context }) => {
       const session = await newSession({ presentation: 'iframe' });
-      const frontend = await pageAt(stack.frontend.origin);
+      const frontend = await pageAt(context, stack.frontend.origin);
       await frontend.evaluate((url) => (window as any).embed(url), session.url);
       const frame = await hostFrame(frontend, stack.bffUrl);
       const lookalike = `${stack.stranger.origin}/widget?token=lookalike`;
@@ -155,9 +146,9 @@ describe.skipIf(skip)('browser: host page defences', () => {
       await frontend.close();
     });
 
-    it.sequential('an origin outside ALLOWED_ORIGINS cannot frame the host page (frame-ancestors)', async () => {
+    browserTest('an origin outside ALLOWED_ORIGINS cannot frame the host page (frame-ancestors)', async ({ context }) => {
       const session = await newSession({ presentation: 'iframe' });
-      const stranger = await pageAt(stack.stranger.origin);
+      const stranger = await pageAt(context, stack.stranger.origin);
       await stranger.evaluate((url) => (window as any).embed(url), session.url);
 
       expect(stranger.frames().map((f) => f.url())).not.toContainEqual(expect.stringContaining(`${stack.bffUrl}/connect/`));
@@ -167,9 +158,9 @@ describe.skipIf(skip)('browser: host page defences', () => {
       await stranger.close();
     });
 
-    it.sequential('an allowed app that is not the session\'s frontend sees a clear message and no widget', async () => {
+    browserTest('an allowed app that is not the session\'s frontend sees a clear message and no widget', async ({ context }) => {
       const session = await newSession({ presentation: 'iframe' });
-      const other = await pageAt(stack.otherApp.origin);
+      const other = await pageAt(context, stack.otherApp.origin);
       await other.evaluate((url) => (window as any).embed(url), session.url);
       const host = other.frameLocator('#host');
 

@@ -1,18 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import {
-  browserSkipReason,
+  browserTest,
   connectInWidget,
+  describeBrowser,
   hostFrames,
-  launchBrowser,
+  newUserId,
   received,
   recordedEventTypes,
   startBrowserStack,
   waitForMessage,
   type BrowserStack,
+  type Received,
 } from '../helpers/browser.js';
-
-const skip = browserSkipReason();
 
 /** Nothing an aggregator issued may reach the frontend: no member/connection ids, no user ids. */
 function expectSanitized(messages: unknown): void {
@@ -20,52 +20,41 @@ function expectSanitized(messages: unknown): void {
   expect(text).not.toMatch(/MBR-|USR-|member_guid|user_guid|aggregatorUserId|ucpInstitutionId|rawStatus|jobId/);
 }
 
-describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
+describeBrowser('browser: host page in an iframe of the frontend', () => {
   describe.each([1, 2] as const)('UCW v%s, auth on', (version) => {
     let stack: BrowserStack;
-    let context: BrowserContext;
-    let page: Page;
-    const user = `browser-iframe-v${version}`;
 
     beforeAll(async () => {
       stack = await startBrowserStack({ version, redirectPath: '/done' });
-      context = await browser.newContext();
     });
     afterAll(async () => {
-      await context?.close();
       await stack?.close();
     });
 
-    async function openFrontend(): Promise<Page> {
+    async function openFrontend(context: BrowserContext): Promise<Page> {
       const opened = await context.newPage();
       await opened.goto(`${stack.frontend.origin}/app`);
       return opened;
     }
 
-    async function connect(body: Record<string, unknown>): Promise<{ sessionId: string; url: string }> {
+    async function connect(page: Page, user: string, body: Record<string, unknown>): Promise<{ sessionId: string; url: string }> {
       return page.evaluate(
         ([bff, token, request]) => (window as any).connect(bff, token, request),
         [stack.bffUrl, await stack.token(user), { jobTypes: ['transactions'], ...body }] as const,
       );
     }
 
-    let connectionId: string;
+    /** A first connection of Sandbox Bank through the framed widget; its memberConnected message. */
+    async function connectSandboxBank(page: Page, user: string): Promise<{ sessionId: string; message: Received }> {
+      const session = await connect(page, user, {});
+      await connectInWidget(hostFrames(page).widget, 'sandbox-bank', 'connected');
+      return { sessionId: session.sessionId, message: await waitForMessage(page, 'connect/memberConnected') };
+    }
 
-    it.sequential('connects through the widget; the frontend gets the sanitized memberConnected with the BFF connection id', async () => {
-      page = await openFrontend();
-      const session = await connect({});
-      const { widget } = hostFrames(page);
-
-      await connectInWidget(widget, 'sandbox-bank', 'connected');
-      const message = await waitForMessage(page, 'connect/memberConnected');
+    browserTest('connects through the widget; the frontend gets the sanitized memberConnected with the BFF connection id', async ({ context }) => {
+      const user = newUserId(`browser-iframe-v${version}`);
+      const page = await openFrontend(context);
+      const { message, ...session } = await connectSandboxBank(page, user);
 
       expect(message.origin).toBe(stack.bffUrl);
       expect(message.data).toEqual({
@@ -78,7 +67,7 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
           status: 'connected',
         },
       });
-      connectionId = message.data.metadata!.connectionId as string;
+      const connectionId = message.data.metadata!.connectionId as string;
       const all = await received(page);
       // Every message came from the host page (the widget posts only to its own parent).
       expect(new Set(all.map((m) => m.origin))).toEqual(new Set([stack.bffUrl]));
@@ -96,11 +85,14 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
       await page.close();
     });
 
-    it.sequential('a refresh of that connection round-trips and updates the same record', async () => {
-      expect(connectionId).toBeDefined();
+    browserTest('a refresh of a connection round-trips and updates the same record', async ({ context }) => {
+      const user = newUserId(`browser-iframe-refresh-v${version}`);
+      const first = await openFrontend(context);
+      const connectionId = (await connectSandboxBank(first, user)).message.data.metadata!.connectionId as string;
+      await first.close();
       const before = (await stack.api(user, `/connections/${connectionId}`)).body;
-      page = await openFrontend();
-      const session = await connect({ connectionId });
+      const page = await openFrontend(context);
+      const session = await connect(page, user, { connectionId });
       const { widget } = hostFrames(page);
 
       // A refresh preselects the institution: straight to credentials.
@@ -118,9 +110,10 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
       await page.close();
     });
 
-    it.sequential('the failure institution leaves the session open with its error, the host page hinting, and the connection needing attention', async () => {
-      page = await openFrontend();
-      const session = await connect({});
+    browserTest('the failure institution leaves the session open with its error, the host page hinting, and the connection needing attention', async ({ context }) => {
+      const user = newUserId(`browser-iframe-failure-v${version}`);
+      const page = await openFrontend(context);
+      const session = await connect(page, user, {});
       const { widget, host } = hostFrames(page);
 
       await connectInWidget(widget, 'failure-bank', 'failed');
@@ -136,7 +129,7 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
       await page.close();
     });
 
-    it.sequential('when the relay answers 503 and drops the connection, the page retries until acknowledged, in order', async () => {
+    browserTest('when the relay answers 503 and drops the connection, the page retries until acknowledged, in order', async ({ context }) => {
       let failures = 0;
       const route = '**/connect/*/events?*';
       await context.route(route, async (intercepted) => {
@@ -147,9 +140,9 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
         }
         await intercepted.continue();
       });
+      const page = await openFrontend(context);
       try {
-        page = await openFrontend();
-        const session = await connect({});
+        const session = await connect(page, newUserId(`browser-iframe-retry-v${version}`), {});
         await connectInWidget(hostFrames(page).widget, 'sandbox-bank', 'connected');
         await waitForMessage(page, 'connect/memberConnected', 20_000);
 
@@ -164,13 +157,13 @@ describe.skipIf(skip)('browser: host page in an iframe of the frontend', () => {
       }
     });
 
-    it.sequential('a top-level host page (a webview) returns to the allow-listed redirect URI with the session id and outcome', async () => {
-      const created = await stack.api(user, '/connect-url', {
+    browserTest('a top-level host page (a webview) returns to the allow-listed redirect URI with the session id and outcome', async ({ context }) => {
+      const created = await stack.api(newUserId(`browser-iframe-webview-v${version}`), '/connect-url', {
         method: 'POST',
         body: JSON.stringify({ jobTypes: ['transactions'], targetOrigin: stack.frontend.origin, redirectUri: `${stack.frontend.origin}/done` }),
       });
       expect(created.status).toBe(201);
-      page = await context.newPage();
+      const page = await context.newPage();
       await page.goto(created.body.url);
 
       const widget = page.frameLocator('#widget');

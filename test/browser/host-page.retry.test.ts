@@ -1,19 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect } from 'vitest';
+import type { Page } from 'playwright-core';
 import {
-  browserSkipReason,
+  browserTest,
+  describeBrowser,
   connectInWidget,
   enterPassword,
   hostFrames,
-  launchBrowser,
+  newUserId,
   received,
   startBrowserStack,
   waitForMessage,
   type BrowserStack,
   type Received,
 } from '../helpers/browser.js';
-
-const skip = browserSkipReason();
 
 /** Every forwarded event once the session has a connection names its aggregator and institution. */
 function expectConnectionTruth(messages: Received[], expected: { connectionId: string; aggregator: string; institutionId: string }): void {
@@ -24,26 +23,19 @@ function expectConnectionTruth(messages: Received[], expected: { connectionId: s
   }
 }
 
-describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, popups close after success', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
+describeBrowser('browser: errors are retryable, Cancel ends the session, popups close after success', () => {
   describe.each([1, 2] as const)('UCW v%s, auth on', (version) => {
     let stack: BrowserStack;
-    let context: BrowserContext;
-    const user = `browser-retry-v${version}`;
+    // Each test its own user: nothing one test connects shows up in another's assertions.
+    let user: string;
+    beforeEach(() => {
+      user = newUserId(`browser-retry-v${version}`);
+    });
 
     beforeAll(async () => {
       stack = await startBrowserStack({ version, redirectPath: '/done' });
-      context = await browser.newContext();
     });
     afterAll(async () => {
-      await context?.close();
       await stack?.close();
     });
 
@@ -64,7 +56,7 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       return created.body;
     }
 
-    it.sequential('framed: a wrong password, then a retry in the same widget, ends connected; every event after the connection carries its truth', async () => {
+    browserTest('framed: a wrong password, then a retry in the same widget, ends connected; every event after the connection carries its truth', async ({ context }) => {
       const page = await context.newPage();
       const session = await framedSession(page, {});
       const { widget, host } = hostFrames(page);
@@ -98,7 +90,7 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       await page.close();
     });
 
-    it.sequential('top-level with redirectUri: a wrong password does not navigate; the retry connects and only then returns', async () => {
+    browserTest('top-level with redirectUri: a wrong password does not navigate; the retry connects and only then returns', async ({ context }) => {
       const session = await topLevelSession({});
       const page = await context.newPage();
       const visited: string[] = [];
@@ -120,7 +112,7 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       await page.close();
     });
 
-    it.sequential('top-level with redirectUri: Cancel ends the session and returns with status=cancelled', async () => {
+    browserTest('top-level with redirectUri: Cancel ends the session and returns with status=cancelled', async ({ context }) => {
       const session = await topLevelSession({});
       const page = await context.newPage();
       await page.goto(session.url);
@@ -131,12 +123,11 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       await page.close();
     });
 
-    it.sequential('top-level with redirectUri: at expiry after an uncorrected error, the page returns with status=failed', async () => {
+    browserTest('top-level with redirectUri: at expiry after an uncorrected error, the page returns with status=failed', async ({ context }) => {
       const session = await topLevelSession({});
-      // A context of its own: Playwright's clock belongs to the context, and a clock moved 31 minutes
-      // ahead would expire every later page of a shared context within a second.
-      const clockContext = await browser.newContext();
-      const page = await clockContext.newPage();
+      // Playwright's clock belongs to the context: this test's own (the fixture's), so no other test's
+      // pages are moved 31 minutes ahead.
+      const page = await context.newPage();
       await page.clock.install();
       await page.goto(session.url);
       const widget = page.frameLocator('#widget');
@@ -146,10 +137,10 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       await expect.poll(() => page.getByTestId('host-status').getAttribute('data-state')).toBe('hint');
       await Promise.all([page.waitForURL((url) => url.pathname === '/done'), page.clock.fastForward('31:00')]);
       expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ sessionId: session.sessionId, status: 'failed' });
-      await clockContext.close();
+      await page.close();
     });
 
-    it.sequential('framed: Cancel forwards connect/cancelled to the frontend and the session is cancelled', async () => {
+    browserTest('framed: Cancel forwards connect/cancelled to the frontend and the session is cancelled', async ({ context }) => {
       const page = await context.newPage();
       const session = await framedSession(page, {});
       const { host, widget } = hostFrames(page);
@@ -169,15 +160,16 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
 
   describe('UCW v2: refresh sessions and popups', () => {
     let stack: BrowserStack;
-    let context: BrowserContext;
-    const user = 'browser-refresh-meta';
+    // Each test its own user: nothing one test connects shows up in another's assertions.
+    let user: string;
+    beforeEach(() => {
+      user = newUserId('browser-refresh-meta');
+    });
 
     beforeAll(async () => {
       stack = await startBrowserStack({ version: 2 });
-      context = await browser.newContext();
     });
     afterAll(async () => {
-      await context?.close();
       await stack?.close();
     });
 
@@ -189,7 +181,7 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       );
     }
 
-    it.sequential('a refresh session forwards its connection, aggregator and institution on every event, from the first', async () => {
+    browserTest('a refresh session forwards its connection, aggregator and institution on every event, from the first', async ({ context }) => {
       const first = await context.newPage();
       await framedSession(first, {});
       await connectInWidget(hostFrames(first).widget, 'sandbox-bank', 'connected');
@@ -208,7 +200,7 @@ describe.skipIf(skip)('browser: errors are retryable, Cancel ends the session, p
       await page.close();
     });
 
-    it.sequential('popup: after success the host page closes the widget window and says only "Connected."', async () => {
+    browserTest('popup: after success the host page closes the widget window and says only "Connected."', async ({ context }) => {
       const page = await context.newPage();
       await framedSession(page, { presentation: 'popup' });
       const { host } = hostFrames(page);

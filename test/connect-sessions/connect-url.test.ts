@@ -6,7 +6,8 @@ import { testDialects } from '../helpers/databases.js';
 import { bearer, createConnectUrl, relay, v1Connected } from '../helpers/flows.js';
 import { buildTestApp, FRONTEND_ORIGIN, SANDBOX_BEARER, type TestApp } from '../helpers/test-app.js';
 
-const upstream = (t: TestApp, path: string) => t.sandbox!.requests.filter((r) => r.path === path);
+/** The sandbox UCW's requests to `path`, from request number `since` on. */
+const upstream = (t: TestApp, path: string, since = 0) => t.sandbox!.requests.slice(since).filter((r) => r.path === path);
 
 describe.each([1, 2] as const)('POST /connect-url against a v%s sandbox UCW', (version) => {
   let t: TestApp;
@@ -16,6 +17,8 @@ describe.each([1, 2] as const)('POST /connect-url against a v%s sandbox UCW', (v
   afterAll(() => t.close());
 
   it('when embed is "direct", then the widget URL is minted now with every parameter, and works exactly once', async () => {
+    // Only this test's calls: others share the sandbox.
+    const before = t.sandbox!.requests.length;
     const res = await createConnectUrl(t.app, 'user-a', {
       jobTypes: 'transactions,accountOwner,transactions',
       institutionId: 'sandbox-bank',
@@ -29,7 +32,7 @@ describe.each([1, 2] as const)('POST /connect-url against a v%s sandbox UCW', (v
     const url = new URL(res.body.url);
     expect(url.origin).toBe(t.sandbox!.url);
     if (version === 1) {
-      const [tokenCall] = upstream(t, '/api/token');
+      const [tokenCall] = upstream(t, '/api/token', before);
       expect(tokenCall!.query).toEqual({ userId: 'user-a' });
       expect(tokenCall!.headers.authorization).toBe(`Bearer ${SANDBOX_BEARER}`);
       expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -41,7 +44,7 @@ describe.each([1, 2] as const)('POST /connect-url against a v%s sandbox UCW', (v
         token: expect.stringMatching(/^[0-9a-f-]{36}$/),
       });
     } else {
-      const [call] = upstream(t, '/widgetUrl');
+      const [call] = upstream(t, '/widgetUrl', before);
       expect(call!.body).toEqual({ jobTypes: ['transactions', 'accountOwner'], userId: 'user-a', targetOrigin: FRONTEND_ORIGIN, institutionId: 'sandbox-bank', singleAccountSelect: false });
       expect(call!.headers.authorization).toBe(`Bearer ${SANDBOX_BEARER}`);
     }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { rekeyConnection, rekeyConnections } from '../../src/connections/rekey.js';
@@ -52,13 +52,18 @@ describe.each(testDialects)('rotating DATA_ENCRYPTION_KEYS on %s', (dialect) => 
   let database: TestDatabase;
   let sandbox: SandboxUcw;
   const apps: Array<{ close(): Promise<void> }> = [];
-  beforeAll(async () => {
+  // A database per test: rekey moves every row, so no test may see another's.
+  beforeEach(async () => {
     database = await createTestDatabase(dialect);
+  });
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+    await database.destroy();
+  });
+  beforeAll(async () => {
     sandbox = await startSandboxUcw({ version: 2, port: 0 });
   });
   afterAll(async () => {
-    for (const app of apps) await app.close();
-    await database.destroy();
     await sandbox.close();
   });
 

@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../src/lib/standard-webhooks.js';
 import { createConnectUrl, relay, v2Connected } from '../helpers/flows.js';
 import { bearer } from '../helpers/flows.js';
+import { testDialects } from '../helpers/databases.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 // Pool exhaustion is a PostgreSQL matter: SQLite has one connection and no pool to wait on.
-describe.skipIf(!process.env.TEST_DATABASE_URL)('an exhausted PostgreSQL pool', () => {
+describe.runIf(testDialects.includes('postgres'))('an exhausted PostgreSQL pool', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await buildTestApp({ dialect: 'postgres', pool: { poolSize: 1, poolTimeoutMs: 200 }, env: { WEBHOOK_SECRETS: SECRET } });

@@ -1,26 +1,24 @@
 import vm from 'node:vm';
-import express from 'express';
-import helmet from 'helmet';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
-import { demoRoutes } from '../../src/demo/demo.routes.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_PAGE_JS as DEMO_PAGE_SCRIPT } from '../../src/generated/browser-bundles.js';
+import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
-function appWithDemo(enabled: boolean) {
-  const app = express();
-  app.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }, crossOriginOpenerPolicy: false }));
-  app.use(demoRoutes({ publicUrl: 'http://localhost:3000', enabled }));
-  app.use((_req, res) => {
-    res.status(404).json({ fallthrough: true });
-  });
-  return app;
+// The real app (createApp, its global helmet policy included): the demo is on with the dev login.
+const apps = new Map<boolean, Promise<TestApp>>();
+afterAll(async () => {
+  await Promise.all([...apps.values()].map(async (app) => (await app).close()));
+});
+async function appWithDemo(enabled: boolean) {
+  if (!apps.has(enabled)) apps.set(enabled, buildTestApp({ env: { PUBLIC_URL: 'http://localhost:3000', DEV_LOGIN: String(enabled) } }));
+  return (await apps.get(enabled)!).app;
 }
 
 const nonceOf = (csp: string) => /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
 
 describe('demo page', () => {
   it.each(['/', '/demo'])('when enabled and %s is requested, then it answers the page with a strict per-response nonce CSP', async (path) => {
-    const res = await request(appWithDemo(true)).get(path);
+    const res = await request(await appWithDemo(true)).get(path);
 
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -52,13 +50,13 @@ describe('demo page', () => {
   });
 
   it('when loaded twice, then each response has its own nonce', async () => {
-    const app = appWithDemo(true);
+    const app = await appWithDemo(true);
     const [a, b] = await Promise.all([request(app).get('/'), request(app).get('/')]);
     expect(nonceOf(a.headers['content-security-policy']!)).not.toBe(nonceOf(b.headers['content-security-policy']!));
   });
 
   it('when inspected, then the page has no inline event handlers or javascript: URLs and the script parses', async () => {
-    const res = await request(appWithDemo(true)).get('/');
+    const res = await request(await appWithDemo(true)).get('/');
 
     expect(res.text).not.toMatch(/\son[a-z]+\s*=/i);
     expect(res.text).not.toMatch(/javascript:/i);
@@ -67,9 +65,9 @@ describe('demo page', () => {
     expect(() => new vm.Script(DEMO_PAGE_SCRIPT)).not.toThrow();
   });
 
-  it.each(['/', '/demo'])('when disabled, then %s falls through to the next handler (404)', async (path) => {
-    const res = await request(appWithDemo(false)).get(path);
+  it.each(['/', '/demo'])('when disabled, then %s falls through to the app\'s 404', async (path) => {
+    const res = await request(await appWithDemo(false)).get(path);
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ fallthrough: true });
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 });

@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startExampleFrontend } from '../../examples/plain-frontend/server.js';
-import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
+import { browserTest, describeBrowser } from '../helpers/browser.js';
 import { userToken } from '../helpers/jwt.js';
 import { startSdkStack, type SdkStack } from '../sdk/sdk-stack.js';
 
-const skip = browserSkipReason();
-
-describe.skipIf(skip)('browser: examples/plain-frontend on its own origin, against the sandbox', () => {
-  let browser: Browser;
+describeBrowser('browser: examples/plain-frontend on its own origin, against the sandbox', () => {
   let stack: SdkStack;
   let bffUrl = '';
   let allowed: Awaited<ReturnType<typeof startExampleFrontend>>;
   let refused: Awaited<ReturnType<typeof startExampleFrontend>>;
-  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     allowed = await startExampleFrontend({ bffUrl: () => bffUrl });
@@ -21,26 +17,26 @@ describe.skipIf(skip)('browser: examples/plain-frontend on its own origin, again
     refused = await startExampleFrontend({ bffUrl: () => bffUrl, hostname: 'localhost' });
     stack = await startSdkStack({ allowedOrigins: () => [allowed.origin], env: { DEV_LOGIN: 'true' } });
     bffUrl = stack.bffUrl;
-    browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
     await stack?.close();
     await allowed?.close();
     await refused?.close();
   });
 
-  const open = async (origin: string): Promise<Page> => {
-    const page = await browser.newPage();
+  /** The example page in this test's context, with its own console errors collected. */
+  const open = async (context: BrowserContext, origin: string): Promise<{ page: Page; consoleErrors: string[] }> => {
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
     await page.goto(`${origin}/`);
-    return page;
+    return { page, consoleErrors };
   };
 
-  it('when the user signs in and connects Sandbox Bank, then the page reports the connection and lists it', async () => {
-    const page = await open(allowed.origin);
+  browserTest('when the user signs in and connects Sandbox Bank, then the page reports the connection and lists it', async ({ context }) => {
+    const { page, consoleErrors } = await open(context, allowed.origin);
     await page.click('#sign-in');
     await expect.poll(() => page.textContent('#status')).toBe('Signed in as alice.');
     await page.click('#connect');
@@ -53,8 +49,8 @@ describe.skipIf(skip)('browser: examples/plain-frontend on its own origin, again
     await page.close();
   });
 
-  it('when the page’s origin is not in ALLOWED_ORIGINS, then onExit says so and the BFF logs the origin it refused', async () => {
-    const page = await open(refused.origin);
+  browserTest('when the page’s origin is not in ALLOWED_ORIGINS, then onExit says so and the BFF logs the origin it refused', async ({ context }) => {
+    const { page } = await open(context, refused.origin);
     const token = await userToken('refused-user');
     await page.evaluate((value) => (window as unknown as { exampleFrontend: { setToken(t: string): void } }).exampleFrontend.setToken(value), token);
     await page.click('#connect');

@@ -1,17 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Frame, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
+import { describe, test } from 'vitest';
+import type { Dialect } from '../../src/db/database.js';
+import { testDialects } from './databases.js';
 import { buildTestApp, type TestApp } from './test-app.js';
 import { userToken } from './jwt.js';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The one Chromium path setting every browser suite honours (docs/development.md). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /**
  * Why the browser suites cannot run here, or undefined when they can. Printed once; with
  * REQUIRE_BROWSER_TESTS set (CI) a missing Chromium is an error instead of a skip.
  */
-export function browserSkipReason(): string | undefined {
+function browserSkipReason(): string | undefined {
   if (existsSync(CHROMIUM_PATH)) return undefined;
   if (process.env.REQUIRE_BROWSER_TESTS) throw new Error(`Chromium not found at ${CHROMIUM_PATH}, and REQUIRE_BROWSER_TESTS is set`);
   const reason = `Chromium not found at ${CHROMIUM_PATH}: browser tests skipped (install it, e.g. apt-get install chromium)`;
@@ -23,7 +28,7 @@ export function browserSkipReason(): string | undefined {
  * Debian's Chromium, headless, fresh profile per launch. Playwright adds `--disable-popup-blocking`
  * by default; it is dropped so a `window.open` outside a user gesture fails here as it would for a person.
  */
-export function launchBrowser(): Promise<Browser> {
+function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -38,6 +43,41 @@ export function launchBrowser(): Promise<Browser> {
     ],
     ignoreDefaultArgs: ['--disable-popup-blocking'],
   });
+}
+
+/** `describe` for a browser suite: skipped (with the reason printed) when Chromium is missing. */
+export const describeBrowser = describe.skipIf(browserSkipReason());
+
+/**
+ * The shared browser fixture: one Chromium per worker, launched on first use, and a fresh
+ * context (cookies, storage, routes) per test, so no test sees another's state.
+ */
+export const browserTest = test
+  // Vitest reads a fixture's dependencies from its destructured first parameter; this one has none.
+  // eslint-disable-next-line no-empty-pattern
+  .extend('browser', { scope: 'worker' }, async ({}, { onCleanup }) => {
+    const browser = await launchBrowser();
+    onCleanup(() => browser.close());
+    return browser;
+  })
+  .extend('context', async ({ browser }, { onCleanup }): Promise<BrowserContext> => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    onCleanup(() => context.close());
+    return context;
+  });
+
+/**
+ * Browser flows are the slowest tests, so rather than run each twice, every browser suite splits
+ * its stacks across the databases: UCW v1 stacks on SQLite, v2 ones on the last of testDialects
+ * (PostgreSQL whenever it is set up). Each suite thus drives both databases through a real browser.
+ */
+export function browserDialect(version: 1 | 2): Dialect {
+  return version === 1 ? 'sqlite' : testDialects.at(-1)!;
+}
+
+/** A user id no other test uses, so a test's assertions about "this user's rows" are its own. */
+export function newUserId(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -147,6 +187,8 @@ export interface BrowserStack {
  */
 export async function startBrowserStack(options: {
   version: 1 | 2;
+  /** Defaults to browserDialect(version). */
+  dialect?: Dialect;
   siteHost?: string;
   /** A path on the frontend origin to allow as a redirect URI (ALLOWED_REDIRECT_URIS). */
   redirectPath?: string;
@@ -158,6 +200,7 @@ export async function startBrowserStack(options: {
   const server = createServer();
   const bffUrl = await listen(server, options.siteHost);
   const app = await buildTestApp({
+    dialect: options.dialect ?? browserDialect(options.version),
     sandbox: { version: options.version },
     env: {
       PUBLIC_URL: bffUrl,

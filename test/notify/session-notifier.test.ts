@@ -20,8 +20,6 @@ function counter() {
   };
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-
 describe('session notifier on sqlite (in-process)', () => {
   let database: TestDatabase;
   let notifier: SessionNotifier;
@@ -57,7 +55,8 @@ describe('session notifier on sqlite (in-process)', () => {
       const counters = Array.from({ length: 1000 }, () => counter());
       for (const c of counters) notifier.subscribe('cs_busy', c.listener);
       await notifier.publish('cs_busy');
-      await settle();
+      // Every listener is called (a missing one times the test out); none twice.
+      await Promise.all(counters.map((c) => c.reach(1)));
       expect(counters.every((c) => c.calls() === 1)).toBe(true);
       expect(warnings).toEqual([]);
     } finally {
@@ -161,21 +160,23 @@ describe.runIf(testDialects.includes('postgres'))('session notifier on postgres 
   });
 
   it('when another schema publishes the same session id, then this schema hears nothing', async () => {
-    const { two } = await twoInstances();
+    const { one, two } = await twoInstances();
     const other = await createTestDatabase('postgres');
     try {
       const stranger = createSessionNotifier(other, captureLogs().logger);
       notifiers.push(stranger);
       expect(sessionChannel(other.pgSchema)).not.toBe(sessionChannel(database.pgSchema));
       const heard = counter();
-      const own = counter();
+      const marker = counter();
       two.subscribe('cs_a', heard.listener);
-      stranger.subscribe('cs_marker', own.listener);
+      two.subscribe('cs_marker', marker.listener);
       await stranger.ready();
       await stranger.publish('cs_a');
-      await stranger.publish('cs_marker');
-      await own.reach(1);
-      await settle();
+      // Positive barrier: a genuine signal published on this schema after the stranger's. PostgreSQL
+      // delivers notifications to a listener in commit order, so once two hears the marker it would
+      // have heard the stranger's signal first, had it been on its channel.
+      await one.publish('cs_marker');
+      await marker.reach(1);
       expect(heard.calls()).toBe(0);
     } finally {
       await notifiers.pop()?.close();

@@ -1,19 +1,8 @@
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { browserTest, describeBrowser, newUserId } from '../helpers/browser.js';
 import { userToken } from '../helpers/jwt.js';
 import { startFrontend, startSdkStack, type FrontendServer, type SdkStack } from './sdk-stack.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-
-function skipReason(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  const reason = `${CHROMIUM} not found: the /connect.js browser tests are skipped`;
-  if (process.env.REQUIRE_BROWSER_TESTS) throw new Error(`${reason}, but REQUIRE_BROWSER_TESTS is set`);
-  console.warn(reason);
-  return reason;
-}
-const skip = skipReason();
 
 interface PageState {
   done: Record<string, unknown> | null;
@@ -27,9 +16,7 @@ const state = (page: Page) =>
     return { done: w.done, events: w.events, exits: w.exits, loads: w.loads };
   });
 
-describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF, sandbox UCW v2 (auth on)', () => {
-  let browser: Browser;
-  let context: BrowserContext;
+describeBrowser('browser: /connect.js on a third-party frontend, real BFF, sandbox UCW v2 (auth on)', () => {
   let stack: SdkStack;
   let frontend: FrontendServer;
   let bffUrl = '';
@@ -38,23 +25,13 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
     frontend = await startFrontend(() => bffUrl);
     stack = await startSdkStack({ allowedOrigins: () => [frontend.origin] });
     bffUrl = stack.bffUrl;
-    if (!stack.mounted.sdk) console.warn('sdkRoutes is not mounted in src/app.ts yet: the test mounts it in front of the real app');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      // Playwright disables popup blocking by default, which would hide a popup opened too late.
-      ignoreDefaultArgs: ['--disable-popup-blocking'],
-    });
-    context = await browser.newContext();
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
     await stack?.close();
     await frontend?.close();
   });
 
-  async function frontendPage(options: { user?: string; presentation?: 'modal' | 'popup'; institutionId?: string }): Promise<Page> {
+  async function frontendPage(context: BrowserContext, options: { user?: string; presentation?: 'modal' | 'popup'; institutionId?: string }): Promise<Page> {
     const page = await context.newPage();
     await page.goto(`${frontend.origin}/app`);
     const token = options.user ? await userToken(options.user) : undefined;
@@ -69,9 +46,9 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
 
   const modalWidget = (page: Page) => page.frameLocator('iframe[data-ucw-connect="frame"]').frameLocator('#widget');
 
-  it.sequential('modal: the host page opens over the frontend and onSuccess gets the BFF connection id, no aggregator ids', async () => {
-    const user = 'sdk-modal-user';
-    const page = await frontendPage({ user });
+  browserTest('modal: the host page opens over the frontend and onSuccess gets the BFF connection id, no aggregator ids', async ({ context }) => {
+    const user = newUserId('sdk-modal');
+    const page = await frontendPage(context, { user });
     await page.click('#connect');
     await page.locator('[data-ucw-connect="overlay"] [role="dialog"]').waitFor();
     await expect.poll(async () => (await state(page)).loads.length).toBe(1);
@@ -103,9 +80,9 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
   const sessionStatus = async (user: string, sessionId: string) =>
     (await fetch(`${bffUrl}/connect-sessions/${sessionId}`, { headers: { Authorization: `Bearer ${await userToken(user)}` } }).then((r) => r.json())).status;
 
-  it.sequential('modal: the close button ends the session with onExit(null, metadata), and the BFF records it cancelled', async () => {
-    const user = 'sdk-close-user';
-    const page = await frontendPage({ user });
+  browserTest('modal: the close button ends the session with onExit(null, metadata), and the BFF records it cancelled', async ({ context }) => {
+    const user = newUserId('sdk-close');
+    const page = await frontendPage(context, { user });
     await page.click('#connect');
     await expect.poll(async () => (await state(page)).loads.length).toBe(1);
     await modalWidget(page).getByTestId('institution-sandbox-bank').waitFor();
@@ -120,8 +97,8 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
     await page.close();
   });
 
-  it.sequential('modal: a widget error reaches onEvent only; the modal stays, and the corrected retry reaches onSuccess', async () => {
-    const page = await frontendPage({ user: 'sdk-error-user' });
+  browserTest('modal: a widget error reaches onEvent only; the modal stays, and the corrected retry reaches onSuccess', async ({ context }) => {
+    const page = await frontendPage(context, { user: newUserId('sdk-error') });
     await page.click('#connect');
     const widget = modalWidget(page);
     await widget.getByTestId('institution-mx-bank').click();
@@ -151,8 +128,8 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
     await page.close();
   });
 
-  it.sequential("modal: the host page's Cancel reaches onExit(null) with status cancelled", async () => {
-    const page = await frontendPage({ user: 'sdk-host-cancel' });
+  browserTest("modal: the host page's Cancel reaches onExit(null) with status cancelled", async ({ context }) => {
+    const page = await frontendPage(context, { user: newUserId('sdk-host-cancel') });
     await page.click('#connect');
     const host = page.frameLocator('iframe[data-ucw-connect="frame"]');
     await host.frameLocator('#widget').getByTestId('institution-sandbox-bank').waitFor();
@@ -165,8 +142,8 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
     await page.close();
   });
 
-  it.sequential('an unauthenticated /connect-url ends in onExit with the status and the problem document', async () => {
-    const page = await frontendPage({});
+  browserTest('an unauthenticated /connect-url ends in onExit with the status and the problem document', async ({ context }) => {
+    const page = await frontendPage(context, {});
     await page.click('#connect');
     await page.waitForFunction(() => (window as unknown as PageState).exits.length > 0);
 
@@ -181,8 +158,8 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
     await page.close();
   });
 
-  it.sequential('popup (popup blocking on): the window opens inside the click, survives the fetch, and onSuccess closes it', async () => {
-    const page = await frontendPage({ user: 'sdk-popup-user', presentation: 'popup' });
+  browserTest('popup (popup blocking on): the window opens inside the click, survives the fetch, and onSuccess closes it', async ({ context }) => {
+    const page = await frontendPage(context, { user: newUserId('sdk-popup'), presentation: 'popup' });
     const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#connect')]);
     await popup.waitForURL((url) => url.pathname.startsWith('/connect/'));
     // Same-site UCW: the host page (top level in the popup) frames the widget itself.
@@ -204,8 +181,8 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
     await page.close();
   });
 
-  it.sequential('popup: closing the window is noticed and reported as onExit(null)', async () => {
-    const page = await frontendPage({ user: 'sdk-popup-close-user', presentation: 'popup' });
+  browserTest('popup: closing the window is noticed and reported as onExit(null)', async ({ context }) => {
+    const page = await frontendPage(context, { user: newUserId('sdk-popup-close'), presentation: 'popup' });
     const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#connect')]);
     await popup.waitForURL((url) => url.pathname.startsWith('/connect/'));
     await popup.close();
@@ -217,7 +194,7 @@ describe.skipIf(skip)('browser: /connect.js on a third-party frontend, real BFF,
     await page.close();
   });
 
-  it.sequential('popup: open() without a user gesture is blocked and reported, not silently lost', async () => {
+  browserTest('popup: open() without a user gesture is blocked and reported, not silently lost', async ({ context }) => {
     const page = await context.newPage();
     await page.goto(`${frontend.origin}/app?autoopen`);
     await page.waitForFunction(() => (window as unknown as PageState).exits.length > 0);

@@ -1,9 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express } from 'express';
-import request from 'supertest';
-import { demoRoutes } from '../../src/demo/demo.routes.js';
-import { sdkRoutes } from '../../src/sdk/sdk.routes.js';
+import type { Dialect } from '../../src/db/database.js';
+import { browserDialect } from '../helpers/browser.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
 async function listen(server: Server): Promise<string> {
@@ -18,36 +16,32 @@ async function close(server: Server): Promise<void> {
 
 /**
  * The real BFF (createApp over real dependencies, sandbox UCW v2 with auth on) on a real port,
- * PUBLIC_URL = that port. Until app.ts mounts the SDK and demo routers, they are put in front of
- * it here, and `mounted` says which of them the real app serves itself.
+ * PUBLIC_URL = that port. Nothing is mounted in front of it: `/connect.js` and `/demo` are
+ * whatever app.ts serves, so a test fails if it stops serving them.
  */
 export interface SdkStack {
   bffUrl: string;
   app: TestApp;
-  mounted: { sdk: boolean; demo: boolean };
   close(): Promise<void>;
 }
 
-export async function startSdkStack(options: { allowedOrigins: (bffUrl: string) => string[]; env?: Record<string, string> }): Promise<SdkStack> {
+export async function startSdkStack(options: {
+  allowedOrigins: (bffUrl: string) => string[];
+  env?: Record<string, string>;
+  /** Defaults to the v2 stacks' database (PostgreSQL whenever it is set up; see browserDialect). */
+  dialect?: Dialect;
+}): Promise<SdkStack> {
   const server = createServer();
   const bffUrl = await listen(server);
   const app = await buildTestApp({
+    dialect: options.dialect ?? browserDialect(2),
     sandbox: { version: 2 },
     env: { PUBLIC_URL: bffUrl, ALLOWED_ORIGINS: options.allowedOrigins(bffUrl).join(','), ...options.env },
   });
-  const mounted = {
-    sdk: (await request(app.app).get('/connect.js')).status === 200,
-    demo: (await request(app.app).get('/demo')).status === 200,
-  };
-  const outer: Express = express();
-  if (!mounted.sdk) outer.use(sdkRoutes({ publicUrl: bffUrl }));
-  if (!mounted.demo) outer.use(demoRoutes({ publicUrl: bffUrl, enabled: true }));
-  outer.use(app.app);
-  server.on('request', outer);
+  server.on('request', app.app);
   return {
     bffUrl,
     app,
-    mounted,
     close: async () => {
       await close(server);
       await app.close();

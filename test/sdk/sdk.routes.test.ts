@@ -1,30 +1,26 @@
 import vm from 'node:vm';
-import express from 'express';
-import helmet from 'helmet';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CONNECT_JS } from '../../src/generated/browser-bundles.js';
 import { renderConnectJs } from '../../src/sdk/connect-js.js';
-import { sdkRoutes } from '../../src/sdk/sdk.routes.js';
+import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
 const PUBLIC_URL = 'https://bff.example.test';
 
-/** The SDK router behind the same global helmet policy the real app sets, so overrides are tested. */
-function appWithSdk(publicUrl = PUBLIC_URL) {
-  const app = express();
-  app.use(
-    helmet({
-      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-      crossOriginOpenerPolicy: false,
-    }),
-  );
-  app.use(sdkRoutes({ publicUrl }));
-  return app;
+// The real app (createApp, its global helmet policy included), one per public URL, so the SDK
+// router's header overrides are tested as served.
+const apps = new Map<string, Promise<TestApp>>();
+afterAll(async () => {
+  await Promise.all([...apps.values()].map(async (app) => (await app).close()));
+});
+async function appWithSdk(publicUrl = PUBLIC_URL) {
+  if (!apps.has(publicUrl)) apps.set(publicUrl, buildTestApp({ env: { PUBLIC_URL: publicUrl } }));
+  return (await apps.get(publicUrl)!).app;
 }
 
 describe('GET /connect.js', () => {
   it('when requested, then it answers JavaScript that other origins may load and cache briefly', async () => {
-    const res = await request(appWithSdk()).get('/connect.js').set('Origin', 'https://app.platform.test');
+    const res = await request(await appWithSdk()).get('/connect.js').set('Origin', 'https://app.platform.test');
 
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
@@ -38,7 +34,7 @@ describe('GET /connect.js', () => {
   });
 
   it('when the ETag matches, then it answers 304 without a body', async () => {
-    const app = appWithSdk();
+    const app = await appWithSdk();
     const first = await request(app).get('/connect.js');
     const again = await request(app).get('/connect.js').set('If-None-Match', first.headers['etag']!);
 
@@ -47,7 +43,7 @@ describe('GET /connect.js', () => {
   });
 
   it('when parsed, then it is a valid script with the public URL as the default bffUrl and no placeholder left', async () => {
-    const res = await request(appWithSdk('https://bff.example.test/prefix/')).get('/connect.js');
+    const res = await request(await appWithSdk('https://bff.example.test/prefix/')).get('/connect.js');
 
     expect(() => new vm.Script(res.text, { filename: 'connect.js' })).not.toThrow();
     expect(res.text).not.toContain('__UCW_CONNECT_DEFAULT_BFF_URL__');
@@ -99,7 +95,7 @@ describe('GET /connect.js', () => {
 
 describe('GET /connect.d.ts', () => {
   it('when requested, then it answers TypeScript declarations with the same public caching headers', async () => {
-    const res = await request(appWithSdk()).get('/connect.d.ts');
+    const res = await request(await appWithSdk()).get('/connect.d.ts');
 
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/typescript; charset=utf-8');
@@ -109,12 +105,13 @@ describe('GET /connect.d.ts', () => {
     expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(res.text).toContain('declare namespace UcwConnect');
   });
+
   // That a frontend type-checks against it is checked by `npm run typecheck`: test/sdk/connect-dts.typecheck.ts.
 });
 
 describe('other paths', () => {
   it('when something else is requested, then the router lets it fall through', async () => {
-    const res = await request(appWithSdk()).get('/connect.ts');
+    const res = await request(await appWithSdk()).get('/connect.ts');
     expect(res.status).toBe(404);
   });
 });
