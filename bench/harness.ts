@@ -23,9 +23,16 @@ export const APP_ORIGIN = 'https://app.example.com';
 export const DIRECT_BODY = JSON.stringify({ jobTypes: ['transactions'], embed: 'direct', targetOrigin: APP_ORIGIN });
 export const POPUP_BODY = JSON.stringify({ jobTypes: ['transactions'], embed: 'host', presentation: 'popup' });
 
-export const mainJs = join(root, 'dist/src/main.js');
+/**
+ * The product exactly as `npm run start:prod` runs it ("node [flags] <entry>"), so the bench
+ * measures what production runs, whatever that script says.
+ */
+const startProd = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod']!;
+const [, ...startProdArgs] = startProd.trim().split(/\s+/);
+export const mainJs = join(root, startProdArgs.pop()!);
+const prodNodeArgs = startProdArgs;
 if (!existsSync(mainJs)) {
-  process.stderr.write('bench: dist/src/main.js is missing. Run `npm run build` first (the bench measures the production build).\n');
+  process.stderr.write(`bench: ${mainJs} is missing. Run \`npm run build\` first (the bench measures the production build).\n`);
   process.exit(1);
 }
 
@@ -141,7 +148,7 @@ export async function startProduct(ucwUrl: string, databaseUrl: string, nodeArgs
   };
   const started = performance.now();
   // Logs go where a container's would, at the default level; /dev/null keeps the bench from paying for them.
-  const child = spawn(process.execPath, [...nodeArgs, mainJs], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...prodNodeArgs, ...nodeArgs, mainJs], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   const coldStartMs = await until200(`http://127.0.0.1:${port}/readyz`, started, child);
   return { base: `http://127.0.0.1:${port}`, child, coldStartMs };
