@@ -98,7 +98,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const connectSessions = createConnectSessionService({ db: database.db, ucw, secretBox, clock, ucwUserId, sessionSecrets, config });
   const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
   const notifier = createSessionNotifier(database, logger);
-  // Streams work without cross-instance signals (heartbeats re-read the log), so a slow LISTEN
+  // Streams work without cross-instance signals (a catch-up read every heartbeat interval), so a slow LISTEN
   // connection delays start-up a little, never forever.
   await Promise.race([notifier.ready(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
   const publish = (sessionId: string) => notifier.publish(sessionId);
