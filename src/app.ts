@@ -122,7 +122,6 @@ export function createApp(deps: Dependencies): Express {
 
   app.use(
     webhookRoutes({
-      db: deps.database.db,
       events: deps.events,
       secrets: config.webhooks.secrets,
       clock: deps.clock,

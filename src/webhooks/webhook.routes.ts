@@ -1,7 +1,4 @@
 import express, { Router } from 'express';
-import type { Kysely } from 'kysely';
-import { findConnectSession } from '../connect-sessions/connect-session.repository.js';
-import type { Database } from '../db/schema.js';
 import type { EventService } from '../events/event.service.js';
 import { AppError } from '../http/errors.js';
 import { assertJsonWithinLimits } from '../http/json-body.js';
@@ -12,7 +9,6 @@ import { verifyWebhook, WebhookVerificationError } from './standard-webhooks.js'
 import { inboundWebhookBody, WEBHOOK_ID_MAX_LENGTH } from './webhook.schemas.js';
 
 export interface WebhookRoutesDeps {
-  db: Kysely<Database>;
   events: EventService;
   secrets: readonly string[];
   clock: () => Date;
@@ -57,24 +53,24 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
     }
     assertJsonWithinLimits(json);
     const body = parseOr400(inboundWebhookBody, json, 'event');
-    if (body.sessionId !== undefined) {
-      const session = await findConnectSession(deps.db, body.sessionId);
-      if (!session || session.user_id !== body.userId) {
+    // The service reads the session inside its transaction and refuses one of another user
+    // (not_found); reading it here first too would cost a round trip per event.
+    const result = await deps.events
+      .record({
+        userId: body.userId,
+        sessionId: body.sessionId ?? null,
+        source: 'webhook',
+        type: body.type,
+        metadata: body.metadata,
+        occurredAt: new Date(verified.timestamp * 1000),
+        webhookId: verified.id,
+      })
+      .catch((error: unknown) => {
+        if (body.sessionId === undefined || !(error instanceof AppError) || error.code !== 'not_found') throw error;
         throw new AppError('validation_failed', 'sessionId is not a session of userId.', {
           fields: [{ field: 'sessionId', message: 'no such session for this user' }],
         });
-      }
-    }
-
-    const result = await deps.events.record({
-      userId: body.userId,
-      sessionId: body.sessionId ?? null,
-      source: 'webhook',
-      type: body.type,
-      metadata: body.metadata,
-      occurredAt: new Date(verified.timestamp * 1000),
-      webhookId: verified.id,
-    });
+      });
     res.status(200).json({
       received: true,
       duplicate: !result.recorded,
