@@ -27,7 +27,9 @@ export const POPUP_BODY = JSON.stringify({ jobTypes: ['transactions'], embed: 'h
  * The product exactly as `npm run start:prod` runs it ("node [flags] <entry>"), so the bench
  * measures what production runs, whatever that script says.
  */
-const startProd = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod']!;
+const startProd =
+  // Another build to measure the same way (a baseline for an A/B comparison): BENCH_START_PROD="node /path/to/main.js".
+  process.env.BENCH_START_PROD ?? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod']!;
 const [, ...startProdArgs] = startProd.trim().split(/\s+/);
 export const mainJs = join(root, startProdArgs.pop()!);
 const prodNodeArgs = startProdArgs;
