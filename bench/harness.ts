@@ -6,7 +6,7 @@ import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { request } from 'undici';
@@ -31,7 +31,7 @@ const startProd =
   // Another build to measure the same way (a baseline for an A/B comparison): BENCH_START_PROD="node /path/to/main.js".
   process.env.BENCH_START_PROD ?? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod']!;
 const [, ...startProdArgs] = startProd.trim().split(/\s+/);
-export const mainJs = join(root, startProdArgs.pop()!);
+export const mainJs = resolve(root, startProdArgs.pop()!);
 const prodNodeArgs = startProdArgs;
 if (!existsSync(mainJs)) {
   process.stderr.write(`bench: ${mainJs} is missing. Run \`npm run build\` first (the bench measures the production build).\n`);
