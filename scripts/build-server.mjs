@@ -45,8 +45,9 @@ const result = await build({
   target: 'node20.11',
   minifyWhitespace: true,
   minifySyntax: true,
-  // Stack traces and error names stay readable in logs.
-  keepNames: true,
+  // Identifiers are not minified, so names in stack traces, profiles and error types stay
+  // readable. No keepNames: it wraps every function, closures made per request included, in a
+  // defineProperty call, which cost more CPU per request than the bundle saved.
   sourcemap: 'linked',
   external: EXTERNAL,
   banner: { js: banner },
