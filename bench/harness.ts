@@ -6,7 +6,7 @@ import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { request } from 'undici';
@@ -23,9 +23,18 @@ export const APP_ORIGIN = 'https://app.example.com';
 export const DIRECT_BODY = JSON.stringify({ jobTypes: ['transactions'], embed: 'direct', targetOrigin: APP_ORIGIN });
 export const POPUP_BODY = JSON.stringify({ jobTypes: ['transactions'], embed: 'host', presentation: 'popup' });
 
-export const mainJs = join(root, 'dist/src/main.js');
+/**
+ * The product exactly as `npm run start:prod` runs it ("node [flags] <entry>"), so the bench
+ * measures what production runs, whatever that script says.
+ */
+const startProd =
+  // Another build to measure the same way (a baseline for an A/B comparison): BENCH_START_PROD="node /path/to/main.js".
+  process.env.BENCH_START_PROD ?? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod']!;
+const [, ...startProdArgs] = startProd.trim().split(/\s+/);
+export const mainJs = resolve(root, startProdArgs.pop()!);
+const prodNodeArgs = startProdArgs;
 if (!existsSync(mainJs)) {
-  process.stderr.write('bench: dist/src/main.js is missing. Run `npm run build` first (the bench measures the production build).\n');
+  process.stderr.write(`bench: ${mainJs} is missing. Run \`npm run build\` first (the bench measures the production build).\n`);
   process.exit(1);
 }
 
@@ -141,7 +150,7 @@ export async function startProduct(ucwUrl: string, databaseUrl: string, nodeArgs
   };
   const started = performance.now();
   // Logs go where a container's would, at the default level; /dev/null keeps the bench from paying for them.
-  const child = spawn(process.execPath, [...nodeArgs, mainJs], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...prodNodeArgs, ...nodeArgs, mainJs], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   const coldStartMs = await until200(`http://127.0.0.1:${port}/readyz`, started, child);
   return { base: `http://127.0.0.1:${port}`, child, coldStartMs };

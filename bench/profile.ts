@@ -1,18 +1,19 @@
 /**
  * `npm run bench:profile -- [sqlite|postgres] [seconds]`: the production build under the bench's
  * loads with `node --cpu-prof`, one scenario after another (POST /connect-url direct, the host
- * page, signed POST /events). Writes a .cpuprofile (open it in Chrome DevTools) and prints the
+ * page, signed POST /events, SSE fan-out over 5,000 streams). Writes a .cpuprofile (open it in Chrome DevTools) and prints the
  * functions and packages with the most self time. Needs `npm run build` first.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { DIRECT_BODY, POPUP_BODY, WEBHOOK_SECRET, load, root, shutdown, startProduct, startServer, stop, userTokens, work } from './harness.js';
 import type { CannonResult, RequestSpec } from './load.js';
 
 const dialect = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite';
 const seconds = Number(process.argv[3] ?? 10);
-const only = process.argv[4]; // optional: connect-url | host-page | events
+const only = process.argv[4]; // optional: connect-url | host-page | events | fanout
 const out = join(root, 'bench/profiles');
 mkdirSync(out, { recursive: true });
 
@@ -32,7 +33,7 @@ const before = new Set(readdirSync(out));
 try {
   const product = await startProduct(ucw.base, databaseUrl, ['--cpu-prof', `--cpu-prof-dir=${out}`]);
   const sessions = (count: number, body: string, users = tokens) =>
-    load<Array<{ sessionId: string; url: string }>>({ op: 'create-sessions', base: product.base, count, tokens: users, body });
+    load<Array<{ sessionId: string; url: string; token: string }>>({ op: 'create-sessions', base: product.base, count, tokens: users, body });
   const run = async (name: string, spec: RequestSpec) => {
     if (only && only !== name) return;
     const result = await load<CannonResult>({ op: 'cannon', base: product.base, connections: 10, seconds, spec });
@@ -43,6 +44,17 @@ try {
   await run('host-page', { kind: 'paths', paths: pages.map((s) => new URL(s.url).pathname + new URL(s.url).search) });
   const eventSessions = (await sessions(64, POPUP_BODY, [tokens[0]!])).map((s) => s.sessionId);
   await run('events', { kind: 'webhook', secret: WEBHOOK_SECRET, userId: 'bench-user-0', sessionIds: eventSessions, event: 'step' });
+  if (!only || only === 'fanout') {
+    // The bench's SSE rows: 5,000 open streams, status-changing events paced at 500 ev/s, then flat out.
+    const streams = await sessions(5_000, POPUP_BODY, [tokens[0]!]);
+    await load({ op: 'open-streams', base: product.base, sessions: streams.map((s) => ({ id: s.sessionId, token: s.token })) });
+    const ids = streams.map((s) => s.sessionId);
+    const paced = await load<{ p50: number; p99: number; failures: number }>({ op: 'paced-events', base: product.base, rate: 500, secret: WEBHOOK_SECRET, userId: 'bench-user-0', sessionIds: ids.slice(0, 2_000) });
+    console.log(`fanout: paced p50 ${paced.p50.toFixed(1)} ms, p99 ${paced.p99.toFixed(1)} ms, ${paced.failures} failed`);
+    const flat = await load<CannonResult>({ op: 'cannon', base: product.base, connections: 10, amount: 2_500, spec: { kind: 'webhook', secret: WEBHOOK_SECRET, userId: 'bench-user-0', sessionIds: ids.slice(2_000, 4_500), event: 'connected' } });
+    console.log(`fanout: flat out ${flat.rps.toFixed(0)} ev/s, ${flat.bad} bad`);
+    await load({ op: 'close-streams' });
+  }
   await stop(product.child);
 } finally {
   await shutdown();
@@ -58,20 +70,32 @@ console.log(`profile: ${join(out, file)}`);
 
 interface Node {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount?: number;
 }
 const profile = JSON.parse(readFileSync(join(out, file), 'utf8')) as { nodes: Node[] };
+// The production build is a bundle: map each frame back through its source map to the
+// original file (src/… or node_modules/<package>/…), so the tables name real places.
+const maps = new Map<string, SourceMap | undefined>();
+const original = (url: string, line: number, column: number): { where: string; line: number } => {
+  const path = url.replace(/^file:\/\//, '');
+  if (!maps.has(path)) maps.set(path, existsSync(`${path}.map`) ? new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')) as SourceMapPayload) : undefined);
+  const entry = maps.get(path)?.findEntry(line, column);
+  if (!entry || !('originalSource' in entry)) return { where: path, line };
+  return { where: resolve(dirname(path), entry.originalSource.replace(/^file:\/\//, '')), line: entry.originalLine };
+};
 const total = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
 const byFunction = new Map<string, number>();
 const byPackage = new Map<string, number>();
 for (const node of profile.nodes) {
   const hits = node.hitCount ?? 0;
-  const { functionName, url, lineNumber } = node.callFrame;
-  const where = url.replace(/^file:\/\//, '').replace(`${root}/`, '');
+  const { functionName, url, lineNumber: bundleLine, columnNumber } = node.callFrame;
+  const mapped = url.startsWith('file://') ? original(url, bundleLine, columnNumber) : { where: url, line: bundleLine };
+  const where = mapped.where.replace(`${root}/`, '');
+  const lineNumber = mapped.line;
   const fn = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
   byFunction.set(fn, (byFunction.get(fn) ?? 0) + hits);
-  const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.startsWith('dist/') ? 'ucw-bff' : where.startsWith('node:') ? 'node core' : where || functionName);
+  const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.startsWith('src/') ? 'ucw-bff' : where.startsWith('node:') ? 'node core' : where || functionName);
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + hits);
 }
 const top = (map: Map<string, number>, n: number) =>

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: the product as built for production (`node dist/src/main.js`,
+ * `npm run bench [-- --quick]`: the product as built for production (`npm run start:prod`,
  * NODE_ENV=production, default log level) against anchors started by this script and measured
  * in the same run, in alternating rounds. Needs `npm run build` first (it builds nothing).
  * Loopback only; every load is bounded in time or count; everything started here is stopped here.

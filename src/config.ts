@@ -227,7 +227,7 @@ export interface Config {
   dataEncryptionKeys: readonly string[];
   rateLimits: { connectUrlPerMinute: number; ipPerMinute: number; authFailuresPerMinute: number; dataPerMinute: number };
   metricsToken: string | undefined;
-  /** How often an open SSE stream sends a comment line (keeps proxies from closing it) and re-reads the log. */
+  /** How often an open SSE stream sends a comment line (keeps proxies from closing it); also the catch-up read's interval. */
   sseHeartbeatSeconds: number;
   /** How long `/readyz` reuses the UCW probe's answer (one UCW call per interval at most; 0 probes each time, still single-flight). */
   readinessUcwCacheSeconds: number;

@@ -105,7 +105,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const sessionSecrets = sessionSecretsOrRandom(config, logger);
   const ucwUserId = createUcwUserId(config.ucw.userIdMode, config.ucw.userIdSecret);
   const notifier = createSessionNotifier(database, logger);
-  // Streams work without cross-instance signals (heartbeats re-read the log), so a slow LISTEN
+  // Streams work without cross-instance signals (a catch-up read every heartbeat interval), so a slow LISTEN
   // connection delays start-up a little, never forever.
   await Promise.race([notifier.ready(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
   const publish = (sessionId: string) => notifier.publish(sessionId);
@@ -212,7 +212,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
     connectSessions,
     events,
     hostPage: createHostPageService({ sessions: connectSessions, clock }),
-    webhooks: createWebhookService({ events, sessions: connectSessions, secrets: config.webhooks.secrets, clock, logger }),
+    webhooks: createWebhookService({ events, secrets: config.webhooks.secrets, clock, logger }),
     onConnectionChange,
     notifier,
     streams: new StreamRegistry(),

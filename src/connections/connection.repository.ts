@@ -37,7 +37,7 @@ export function findLiveConnectionAt(
     .where('duplicate_of', 'is', null);
   if (where.aggregator) query = query.where('aggregator', '=', where.aggregator);
   if (where.excludeId) query = query.where('id', '!=', where.excludeId);
-  return query.orderBy('created_at').orderBy('id').executeTakeFirst();
+  return query.orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
 }
 
 /**

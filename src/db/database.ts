@@ -9,6 +9,7 @@ import * as initial from './migrations/2026-11-26T0600-initial.js';
 import * as normalizeAggregators from './migrations/2026-11-30T2100-normalize-aggregators.js';
 import * as sessionLastError from './migrations/2026-11-30T2110-session-last-error.js';
 import * as rateLimits from './migrations/2026-11-30T2120-rate-limits.js';
+import * as connectionsInstitutionIndex from './migrations/2026-11-30T2330-connections-institution-index.js';
 import type { Database } from './schema.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 
@@ -48,6 +49,10 @@ const migrations: Record<string, (dialect: Dialect, context: MigrationContext) =
     down: (db) => sessionLastError.down(db),
   }),
   '2026-11-30T2120-rate-limits': () => ({ up: (db) => rateLimits.up(db), down: (db) => rateLimits.down(db) }),
+  '2026-11-30T2330-connections-institution-index': () => ({
+    up: (db) => connectionsInstitutionIndex.up(db),
+    down: (db) => connectionsInstitutionIndex.down(db),
+  }),
 };
 
 const silent: MigrationContext['log'] = { warn: () => undefined, info: () => undefined };

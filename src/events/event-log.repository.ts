@@ -27,6 +27,22 @@ export function listSessionChanges(db: Db, sessionId: string, afterSeq: number):
 }
 
 /**
+ * The newest state-change seq of each of `sessionIds` that has any (sessions without one are
+ * absent): one indexed read for many open streams, so they can tell whether they are behind.
+ */
+export async function latestSessionChangeSeqs(db: Db, sessionIds: readonly string[]): Promise<Map<string, number>> {
+  if (sessionIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('connection_events')
+    .select(['session_id', (eb) => eb.fn.max('seq').as('seq')])
+    .where('session_id', 'in', sessionIds)
+    .where('source', '=', 'system')
+    .groupBy('session_id')
+    .execute();
+  return new Map(rows.map((row) => [row.session_id!, Number(row.seq)]));
+}
+
+/**
  * The identity of a widget event: who, which session, what. A browser retry, a second relay
  * of the same postMessage and a webhook carrying the same event all collapse into one record.
  */

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database, ConnectSessionRow } from '../db/schema.js';
-import { listSessionChanges } from './event-log.repository.js';
+import { latestSessionChangeSeqs, listSessionChanges } from './event-log.repository.js';
 import { ENDED_WITHOUT_CONNECTION, isFinalStreamEvent, isPastExpiry } from './state-machine.js';
 import type { SessionNotifier } from '../notify/session-notifier.js';
 
@@ -16,19 +16,78 @@ export interface SessionStreamDeps {
   expireIfDue: (session: ConnectSessionRow) => Promise<ConnectSessionRow>;
 }
 
-/** Open streams, so shutdown can end them instead of waiting for clients to leave. */
+/** One open stream, as the registry sees it. */
+export interface OpenStream {
+  readonly sessionId: string;
+  /** The seq of the last change the client was sent. */
+  readonly seq: number;
+  /** Reads the log after `seq` and sends what is new. */
+  pump(): void;
+  close(retryMs?: number): void;
+}
+
+/**
+ * Open streams: so shutdown can end them instead of waiting for clients to leave, and so one
+ * periodic read can find the streams a lost signal left behind (see catchUpStreams).
+ */
 export class StreamRegistry {
-  readonly #open = new Set<(retryMs?: number) => void>();
-  add(close: (retryMs?: number) => void): () => void {
-    this.#open.add(close);
-    return () => this.#open.delete(close);
+  readonly #open = new Set<OpenStream>();
+  #catchUpTimer: NodeJS.Timeout | undefined;
+
+  add(stream: OpenStream): () => void {
+    this.#open.add(stream);
+    return () => {
+      this.#open.delete(stream);
+      if (this.#open.size === 0) this.#stopCatchUp();
+    };
   }
+
+  /** Runs `catchUp` every `everyMs` while streams are open (idempotent; never two runs at once). */
+  startCatchUp(everyMs: number, catchUp: (streams: OpenStream[]) => Promise<void>): void {
+    if (this.#catchUpTimer) return;
+    let running = false;
+    this.#catchUpTimer = setInterval(() => {
+      if (running || this.#open.size === 0) return;
+      running = true;
+      // catchUp absorbs database errors itself; the catch only keeps a bug from crashing the process.
+      void catchUp([...this.#open])
+        .catch(() => undefined)
+        .finally(() => (running = false));
+    }, everyMs);
+    this.#catchUpTimer.unref();
+  }
+
   /** Ends every stream; with `retryMs`, each first tells its client when to reconnect (SSE `retry:`). */
   closeAll(retryMs?: number): void {
-    for (const close of [...this.#open]) close(retryMs);
+    for (const stream of [...this.#open]) stream.close(retryMs);
+    this.#stopCatchUp();
   }
+
   get size(): number {
     return this.#open.size;
+  }
+
+  #stopCatchUp(): void {
+    clearInterval(this.#catchUpTimer);
+    this.#catchUpTimer = undefined;
+  }
+}
+
+/** Open streams per catch-up read: bounds the statement's parameter list. */
+const CATCH_UP_BATCH = 500;
+
+/**
+ * The safety net behind the signals: one read per batch of open streams (not one per stream)
+ * finds each session whose log has moved past what its stream sent, and pumps only those. A
+ * signal lost on its way (an instance that died between commit and notify) delays an event by
+ * at most one heartbeat interval, and an idle instance costs the database one cheap query then.
+ */
+export async function catchUpStreams(db: Kysely<Database>, streams: readonly OpenStream[]): Promise<void> {
+  for (let i = 0; i < streams.length; i += CATCH_UP_BATCH) {
+    const batch = streams.slice(i, i + CATCH_UP_BATCH);
+    const latest = await latestSessionChangeSeqs(db, [...new Set(batch.map((stream) => stream.sessionId))]).catch(() => undefined);
+    if (!latest) return; // the database is away; the next interval tries again
+    for (const stream of batch) if ((latest.get(stream.sessionId) ?? 0) > stream.seq) stream.pump();
   }
 }
 
@@ -40,8 +99,9 @@ const lastEventId = (req: Request): number => {
 /**
  * Server-Sent Events of one session's state changes (`status`, `connected`, `verified`,
  * `dataReady`, `failed`, `verificationFailed`), replayed from the event log after
- * `Last-Event-ID`, so a reconnecting browser misses nothing. Every signal and every heartbeat
- * re-reads the log: a lost notification only delays an event, never drops it.
+ * `Last-Event-ID`, so a reconnecting browser misses nothing. Every signal re-reads the log, and
+ * every heartbeat interval catchUpStreams re-reads it for the streams that are behind: a lost
+ * notification only delays an event, never drops it.
  */
 export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry, session: ConnectSessionRow, req: Request, res: Response): void {
   // HEAD reaches this GET handler too; it has no body, so it must not hold a stream open.
@@ -88,14 +148,21 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
   // A fresh subscriber first learns where the session stands.
   if (seq === 0) res.write(`event: snapshot\ndata: ${JSON.stringify({ sessionId: session.id, status: session.status })}\n\n`);
   const unsubscribe = deps.notifier.subscribe(session.id, pump);
-  const unregister = registry.add(close);
+  const unregister = registry.add({
+    sessionId: session.id,
+    get seq() {
+      return seq;
+    },
+    pump,
+    close,
+  });
+  registry.startCatchUp(deps.heartbeatMs, (streams) => catchUpStreams(deps.db, streams));
   const heartbeat = setInterval(() => {
     res.write(': heartbeat\n\n');
     // The sweep ends expired sessions too, but only every minute: an open stream need not wait.
     if (!ENDED_WITHOUT_CONNECTION.has(session.status) && isPastExpiry(session, deps.clock())) {
       deps.expireIfDue(session).catch(() => undefined);
     }
-    pump();
   }, deps.heartbeatMs);
   heartbeat.unref();
   req.on('close', () => close());

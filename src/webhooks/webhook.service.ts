@@ -1,4 +1,3 @@
-import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
 import type { EventService } from '../events/event.service.js';
 import { AppError } from '../http/errors.js';
 import { verifyWebhook, WebhookVerificationError } from '../lib/standard-webhooks.js';
@@ -8,7 +7,6 @@ import { WEBHOOK_ID_MAX_LENGTH, type InboundWebhookBody } from './webhook.schema
 
 export interface WebhookServiceDeps {
   events: EventService;
-  sessions: ConnectSessionService;
   /** WEBHOOK_SECRETS; empty turns ingestion off. */
   secrets: readonly string[];
   clock: () => Date;
@@ -47,23 +45,24 @@ export function createWebhookService(deps: WebhookServiceDeps) {
 
     /** Records the event for its user; a `sessionId` must name one of that user's sessions. */
     async receive(body: InboundWebhookBody, delivery: { id: string; timestamp: number }) {
-      if (body.sessionId !== undefined) {
-        const session = await deps.sessions.findById(body.sessionId);
-        if (!session || session.user_id !== body.userId) {
+      // The event service reads the session inside its transaction and refuses one of another
+      // user (not_found); reading it here first too would cost a round trip per event.
+      const result = await deps.events
+        .record({
+          userId: body.userId,
+          sessionId: body.sessionId ?? null,
+          source: 'webhook',
+          type: body.type,
+          metadata: body.metadata,
+          occurredAt: new Date(delivery.timestamp * 1000),
+          webhookId: delivery.id,
+        })
+        .catch((error: unknown) => {
+          if (body.sessionId === undefined || !(error instanceof AppError) || error.code !== 'not_found') throw error;
           throw new AppError('validation_failed', 'sessionId is not a session of userId.', {
             fields: [{ field: 'sessionId', message: 'no such session for this user' }],
           });
-        }
-      }
-      const result = await deps.events.record({
-        userId: body.userId,
-        sessionId: body.sessionId ?? null,
-        source: 'webhook',
-        type: body.type,
-        metadata: body.metadata,
-        occurredAt: new Date(delivery.timestamp * 1000),
-        webhookId: delivery.id,
-      });
+        });
       return {
         received: true,
         duplicate: !result.recorded,

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { buildDependencies } from '../../src/dependencies.js';
 import { loadConfig } from '../../src/config.js';
+import { catchUpStreams } from '../../src/events/session-stream.js';
+import { appendEvent } from '../../src/events/event-log.repository.js';
 import { createTestDatabase, testDialects } from '../helpers/databases.js';
 import { bearer, createConnectUrl, relay, v1Connected } from '../helpers/flows.js';
 import { captureLogs } from '../helpers/logs.js';
@@ -98,6 +100,59 @@ describe.runIf(testDialects.includes('postgres'))('SSE across two BFF instances 
         await new Promise((resolve) => instance.server.close(resolve));
         await instance.deps.close();
       }
+      await database.destroy();
+    }
+  });
+});
+
+describe.each(testDialects)('SSE catch-up without a signal on %s', (dialect) => {
+  const systemEvent = (sessionId: string, key: string, status: string) => ({
+    dedupe_key: key,
+    user_id: 'catch-up-user',
+    session_id: sessionId,
+    connection_id: null,
+    type: 'status',
+    source: 'system' as const,
+    status_code: null,
+    metadata: JSON.stringify({ status }),
+    created_at: new Date().toISOString(),
+  });
+
+  it('when a change reaches the log but its signal is lost, then the open stream still gets it at the next heartbeat interval', async () => {
+    const t = await buildTestApp({ dialect, env: { SSE_HEARTBEAT_SECONDS: '1' } });
+    const { server, url } = await listen(t.app);
+    try {
+      const created = await createConnectUrl(t.app, 'catch-up-user', { jobTypes: ['transactions'] });
+      const stream = await openSse(`${url}/connect-sessions/${created.body.sessionId}/stream`, { Authorization: await bearer('catch-up-user') });
+      await stream.until((events) => events.length >= 1);
+      // Written as an instance that died between commit and notify would leave it: no signal.
+      await appendEvent(t.deps.database.db, systemEvent(created.body.sessionId, 'lost-signal', 'opened'));
+      await stream.until((events) => events.some((e) => e.event === 'status' && e.data.status === 'opened'), 30_000);
+      expect(stream.events.map((e) => e.event)).toEqual(['snapshot', 'status']);
+    } finally {
+      t.deps.streams.closeAll();
+      await new Promise((resolve) => server.close(resolve));
+      await t.close();
+    }
+  }, 60_000);
+
+  it('when streams are checked, then one read finds exactly the ones behind their session log and only those are pumped', async () => {
+    const database = await createTestDatabase(dialect);
+    try {
+      await appendEvent(database.db, systemEvent('cs_behind', 'b1', 'opened'));
+      await appendEvent(database.db, systemEvent('cs_behind', 'b2', 'connected'));
+      await appendEvent(database.db, systemEvent('cs_current', 'c1', 'opened'));
+      const [current] = await database.db.selectFrom('connection_events').select('seq').where('dedupe_key', '=', 'c1').execute();
+      const pumped: string[] = [];
+      const stream = (name: string, sessionId: string, seq: number) => ({ sessionId, seq, pump: () => pumped.push(name), close: () => undefined });
+      await catchUpStreams(database.db, [
+        stream('behind', 'cs_behind', 0),
+        stream('current', 'cs_current', current!.seq),
+        stream('quiet', 'cs_quiet', 0),
+        stream('behind, second tab', 'cs_behind', 0),
+      ]);
+      expect(pumped).toEqual(['behind', 'behind, second tab']);
+    } finally {
       await database.destroy();
     }
   });

@@ -23,6 +23,14 @@ const connection = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+async function indexNames(database: TestDatabase, table: string): Promise<string[]> {
+  const query =
+    database.dialect === 'sqlite'
+      ? sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table}`
+      : sql<{ name: string }>`select indexname as name from pg_indexes where tablename = ${table} and schemaname = current_schema()`;
+  return (await query.execute(database.db)).rows.map((row) => row.name);
+}
+
 describe.each(testDialects)('storage on %s', (dialect) => {
   let database: TestDatabase;
   afterEach(() => database?.destroy());
@@ -60,7 +68,10 @@ describe.each(testDialects)('storage on %s', (dialect) => {
 
   it('when migrated down one step, then the latest columns are gone and up again restores them', async () => {
     database = await createTestDatabase(dialect);
-    // One step at a time, newest first: the shared rate-limit counters, then the sessions' last error.
+    // One step at a time, newest first: the connections' institution index, the shared rate-limit
+    // counters, then the sessions' last error.
+    await withSchemaLock(dialect, () => database.migrateDown());
+    expect(await indexNames(database, 'connections')).not.toContain('connections_user_institution_idx');
     await withSchemaLock(dialect, () => database.migrateDown());
     await expect(sql`select count(*) from rate_limit_buckets`.execute(database.db)).rejects.toThrow();
     expect(await database.db.selectFrom('connections').selectAll().execute()).toEqual([]);
@@ -68,6 +79,7 @@ describe.each(testDialects)('storage on %s', (dialect) => {
     await expect(sql`select last_error_code from connect_sessions`.execute(database.db)).rejects.toThrow();
     await withSchemaLock(dialect, () => database.migrateToLatest());
     expect(await database.db.selectFrom('connect_sessions').select(['last_error_code', 'last_error_at']).execute()).toEqual([]);
+    expect(await indexNames(database, 'connections')).toContain('connections_user_institution_idx');
   });
 
   it('when migrated all the way down, then the tables are gone and up again restores them', async () => {
