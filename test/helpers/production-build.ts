@@ -45,7 +45,7 @@ export async function productionBuild(): Promise<ProductionCommand> {
   return startProdCommand();
 }
 
-/** Parses `start:prod` (e.g. `node dist/src/main.js`, optionally after VAR=value pairs and with node flags). */
+/** Parses `start:prod` (e.g. `node dist/main.js`, optionally after VAR=value pairs and with node flags). */
 function startProdCommand(): ProductionCommand {
   const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'];
   if (!script) throw new Error('package.json has no start:prod script');
