@@ -3,6 +3,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, t
 import type { Config } from '../config.js';
 import { AppError } from '../http/errors.js';
 import { hasControlCharacters } from '../lib/identifiers.js';
+import { createVerifiedTokenCache } from './verified-token-cache.js';
 
 export interface AuthenticatedUser {
   id: string;
@@ -54,23 +55,27 @@ export function platformVerifier(auth: Config['auth'], clock: () => Date = () =>
     assertIssuedInThePast(payload, clock().getTime());
     return claimAsUserId(payload, auth.userClaim);
   };
+  const verified = createVerifiedTokenCache({ clock, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS, maxTokenAgeSeconds: auth.maxTokenAgeSeconds });
+  /** Full verification once per token text; later uses re-check only the time claims. */
+  const remembering =
+    (verify: (token: string) => Promise<JWTPayload>): Verifier =>
+    async (token) => {
+      const known = verified.lookup(token);
+      if (known !== undefined) return known;
+      const payload = await verify(token);
+      const userId = userOf(payload);
+      verified.remember(token, userId, payload);
+      return userId;
+    };
   if (auth.jwksUrl) {
     const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
-    return async (token) => {
-      const { payload } = await jwtVerify(token, jwks, {
-        ...options(),
-        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
-      });
-      return userOf(payload);
-    };
+    const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+    return remembering(async (token) => (await jwtVerify(token, jwks, { ...options(), algorithms })).payload);
   }
   if (auth.jwtSecret) {
     // Imported once: given raw bytes, jose would import the same WebCrypto key on every request.
     const key = crypto.subtle.importKey('raw', new TextEncoder().encode(auth.jwtSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-    return async (token) => {
-      const { payload } = await jwtVerify(token, await key, { ...options(), algorithms: ['HS256'] });
-      return userOf(payload);
-    };
+    return remembering(async (token) => (await jwtVerify(token, await key, { ...options(), algorithms: ['HS256'] })).payload);
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesFromPool } from './random-bytes.js';
 
 /**
  * HTML templating with escaping by default: every value interpolated into `html\`…\`` is escaped
@@ -49,7 +49,7 @@ export const jsonDataBlock = (id: string, value: unknown): Html =>
   html`<script type="application/json" id="${id}">${trusted(jsonForScript(value))}</script>`;
 
 /** A fresh CSP nonce: 144 random bits, one per response. */
-export const newNonce = (): string => randomBytes(18).toString('base64');
+export const newNonce = (): string => randomBytesFromPool(18).toString('base64');
 
 export interface PageParts {
   /** This response's CSP nonce, carried by the page's style and scripts. */
