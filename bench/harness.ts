@@ -125,7 +125,8 @@ export interface Product {
   coldStartMs: number;
 }
 
-export async function startProduct(ucwUrl: string, databaseUrl: string, nodeArgs: string[] = []): Promise<Product> {
+/** `entry`: another build's main.js to run instead of this one's (bench/ab.ts). */
+export async function startProduct(ucwUrl: string, databaseUrl: string, nodeArgs: string[] = [], entry = mainJs): Promise<Product> {
   const port = await freePort();
   const env = {
     PATH: process.env.PATH ?? '',
@@ -150,7 +151,7 @@ export async function startProduct(ucwUrl: string, databaseUrl: string, nodeArgs
   };
   const started = performance.now();
   // Logs go where a container's would, at the default level; /dev/null keeps the bench from paying for them.
-  const child = spawn(process.execPath, [...prodNodeArgs, ...nodeArgs, mainJs], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...prodNodeArgs, ...nodeArgs, entry], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   const coldStartMs = await until200(`http://127.0.0.1:${port}/readyz`, started, child);
   return { base: `http://127.0.0.1:${port}`, child, coldStartMs };

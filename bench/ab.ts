@@ -1,0 +1,71 @@
+/**
+ * `npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events] [rounds]`:
+ * this build against another (e.g. main's, built in a worktree) on one path, in alternating
+ * rounds (AB BA AB…) in one run, so that a change is judged side by side, never by a lone
+ * number. Prints each build's median rps and server CPU per request, and the per-round ratio.
+ * Needs `npm run build` in both trees.
+ */
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { DIRECT_BODY, POPUP_BODY, WEBHOOK_SECRET, cpuMs, load, mainJs, shutdown, startProduct, startServer, userTokens, work, type Product } from './harness.js';
+import type { CannonResult, RequestSpec } from './load.js';
+
+const [baselineArg, dialectArg = 'sqlite', path = 'connect-url', roundsArg = '6'] = process.argv.slice(2);
+if (!baselineArg) throw new Error('usage: npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events] [rounds]');
+const ROUNDS = Number(roundsArg);
+const SECONDS = 3;
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+const tokens = await userTokens(16);
+const ucw = await startServer('fake-ucw');
+const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+const databases: string[] = [];
+async function databaseUrl(name: string): Promise<string> {
+  if (dialectArg !== 'postgres') return `sqlite:${join(work, `${name}.sqlite`)}`;
+  const database = `ucw_bff_ab_${name}_${process.pid}`;
+  await admin.query(`create database ${database}`);
+  databases.push(database);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** A fresh request spec for one round (host page links and event sessions are made per round). */
+async function spec(product: Product): Promise<RequestSpec> {
+  const sessions = (count: number, users: string[]) =>
+    load<Array<{ sessionId: string; url: string }>>({ op: 'create-sessions', base: product.base, count, tokens: users, body: POPUP_BODY });
+  if (path === 'connect-url') return { kind: 'fixed', method: 'POST', path: '/connect-url', body: DIRECT_BODY, headers: { 'content-type': 'application/json' }, tokens };
+  if (path === 'host-page') return { kind: 'paths', paths: (await sessions(Math.ceil((4_000 * SECONDS) / 100), tokens)).map((s) => new URL(s.url).pathname + new URL(s.url).search) };
+  return { kind: 'webhook', secret: WEBHOOK_SECRET, userId: 'bench-user-0', sessionIds: (await sessions(64, [tokens[0]!])).map((s) => s.sessionId), event: 'step' };
+}
+
+try {
+  if (dialectArg === 'postgres') await admin.connect();
+  const builds = [
+    { name: 'baseline', product: await startProduct(ucw.base, await databaseUrl('a'), [], resolve(baselineArg)) },
+    { name: 'this build', product: await startProduct(ucw.base, await databaseUrl('b'), [], mainJs) },
+  ];
+  const results = builds.map(() => [] as CannonResult[]);
+  for (let r = -1; r < ROUNDS; r += 1) {
+    const order = r % 2 ? [0, 1] : [1, 0];
+    for (const i of order) {
+      const { product } = builds[i]!;
+      const cpuBefore = cpuMs(product.child.pid!);
+      const result = await load<CannonResult>({ op: 'cannon', base: product.base, connections: 10, seconds: r < 0 ? 1 : SECONDS, spec: await spec(product) });
+      result.cpuUsPerRequest = ((cpuMs(product.child.pid!) - cpuBefore) * 1000) / Math.max(1, result.total);
+      if (r >= 0) results[i]!.push(result); // round -1 warms both up
+    }
+  }
+  console.log(`bench:ab ${path} on ${dialectArg}, ${ROUNDS} alternating rounds of ${SECONDS} s`);
+  builds.forEach((build, i) => {
+    const rs = results[i]!;
+    console.log(`  ${build.name.padEnd(10)} ${median(rs.map((x) => x.rps)).toFixed(0)} rps, ${median(rs.map((x) => x.cpuUsPerRequest!)).toFixed(0)} µs CPU/req, ${rs.reduce((n, x) => n + x.bad, 0)} bad`);
+  });
+  const ratios = results[1]!.map((x, i) => x.rps / results[0]![i]!.rps);
+  console.log(`  this/baseline rps: ${median(ratios).toFixed(2)}× (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+} finally {
+  await shutdown();
+  for (const database of databases) await admin.query(`drop database if exists ${database} with (force)`);
+  await admin.end().catch(() => undefined);
+}
