@@ -20,18 +20,19 @@ import {
  *   statements; the compiled ones are kept (least recently used out past `maxStatements`).
  *
  * - **Group commit.** A commit writes every page it touched to the WAL, and that write, not the
- *   statement, is most of what a request's write costs. Single-statement writes outside a
- *   transaction (inserting a session, counting a page load) therefore share one transaction:
- *   the first opens it, every write until the event loop's next turn joins it, then one COMMIT
- *   ends it. Each caller's promise resolves only after that COMMIT, so nothing is answered
- *   before it is committed, as with autocommit. A write that fails (a constraint) fails alone;
- *   if SQLite had to abandon the whole transaction, every write in it fails.
+ *   statement, is most of what a request's write costs. So writes share transactions: the first
+ *   write opens one (BEGIN IMMEDIATE), every write until the event loop's next turn joins it, then
+ *   one COMMIT ends it. Each writer's promise resolves only after that COMMIT, so nothing is
+ *   acknowledged before it is committed, as with autocommit. A single write that fails (a
+ *   constraint) undoes only itself; if SQLite had to abandon the whole transaction, every write
+ *   in it fails.
  *
- * Explicit transactions (`db.transaction()`) run alone, as before: they wait for the connection,
- * first commit the open group, and hold the connection until they end; every other query waits
- * for them. Reads run at once; between a group's writes and its COMMIT (one event-loop turn) a
- * read on this connection may see the group's writes, which in this single-connection,
- * single-process database only ever become visible to other readers by committing.
+ * Explicit transactions (`db.transaction()`) join the group as a savepoint: one runs at a time,
+ * holding the connection (every other query waits, as with Kysely's own SQLite driver); rolling
+ * back undoes only it; its commit resolves after the group's COMMIT, which never happens in the
+ * middle of one. Reads run at once; between a write and its group's COMMIT (one event-loop turn)
+ * a read on this connection may see it. This is a single-connection, single-process database,
+ * so nothing else reads it before the COMMIT.
  */
 export function sqliteDialect(database: SQLite.Database, options: { maxStatements?: number } = {}): Dialect & { readonly cachedStatements: () => number } {
   const statements = new StatementCache(database, options.maxStatements ?? 256);
@@ -46,6 +47,7 @@ export function sqliteDialect(database: SQLite.Database, options: { maxStatement
 
 /** Only data changes join a group; DDL, PRAGMA and the like run on their own, as written. */
 const GROUPABLE = /^\s*(insert|update|delete|replace)\b/i;
+const SAVEPOINT = 'kysely_transaction';
 
 class StatementCache {
   readonly #cache = new Map<string, SQLite.Statement>();
@@ -85,6 +87,8 @@ class GroupCommitDriver implements Driver {
   #endOwner: () => void = () => undefined;
   /** Writes run in the open group, waiting for its COMMIT. */
   #group: Waiting[] | undefined;
+  /** The open group's turn is over but a transaction was running: commit when it ends. */
+  #commitDue = false;
 
   constructor(
     private readonly database: SQLite.Database,
@@ -100,20 +104,32 @@ class GroupCommitDriver implements Driver {
 
   async releaseConnection(): Promise<void> {}
 
+  /** A transaction is a savepoint in the open group: it runs alone, and commits with the group. */
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await this.untilFree(connection as Connection);
-    this.commitGroup();
+    this.openGroup();
+    this.run(`savepoint ${SAVEPOINT}`);
     this.#owner = connection as Connection;
     this.#ownerEnded = new Promise((resolve) => (this.#endOwner = resolve));
-    this.run('begin');
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    this.endTransaction(connection as Connection, 'commit');
+    // Its writes are final with the group's COMMIT; other queries run meanwhile.
+    const committed = this.commitOf(this.#group);
+    try {
+      this.endTransaction(connection as Connection, () => this.run(`release ${SAVEPOINT}`));
+    } catch (error) {
+      committed.catch(() => undefined); // failed with the same error, thrown here
+      throw error;
+    }
+    await committed;
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    this.endTransaction(connection as Connection, 'rollback');
+    this.endTransaction(connection as Connection, () => {
+      this.run(`rollback to ${SAVEPOINT}`);
+      this.run(`release ${SAVEPOINT}`);
+    });
   }
 
   async destroy(): Promise<void> {
@@ -144,7 +160,7 @@ class GroupCommitDriver implements Driver {
       if (!this.database.inTransaction) this.failGroup(group, error);
       throw error;
     }
-    await new Promise<void>((resolve, reject) => group.push({ resolve, reject }));
+    await this.commitOf(group);
     return result;
   }
 
@@ -158,18 +174,21 @@ class GroupCommitDriver implements Driver {
     this.statements.prepare(sql).run();
   }
 
-  private endTransaction(connection: Connection, sql: 'commit' | 'rollback'): void {
-    // Already ended: Kysely rolls back after a failed COMMIT, which was rolled back below.
+  private endTransaction(connection: Connection, end: () => void): void {
+    // Already ended: Kysely rolls back after a failed commit, whose group failed as a whole.
     if (this.#owner !== connection) return;
     try {
-      // After SQLite rolled a transaction back itself (an I/O error, say), COMMIT must still fail.
-      if (sql === 'commit' || this.database.inTransaction) this.run(sql);
+      // SQLite abandons the whole transaction on some errors (I/O, disk full): the group is lost.
+      if (!this.database.inTransaction) throw this.failGroup(this.#group, new Error('SQLite rolled the transaction back'));
+      end();
     } catch (error) {
-      if (this.database.inTransaction) this.run('rollback');
+      this.failGroup(this.#group, error);
       throw error;
     } finally {
       this.#owner = undefined;
       this.#endOwner();
+      // The group's turn ended while this transaction ran: commit it now.
+      if (this.#commitDue) this.commitGroup();
     }
   }
 
@@ -179,7 +198,10 @@ class GroupCommitDriver implements Driver {
     const group: Waiting[] = [];
     this.#group = group;
     setImmediate(() => {
-      if (this.#group === group) this.commitGroup();
+      if (this.#group !== group) return;
+      // Never in the middle of a transaction (it may await other I/O): it commits when it ends.
+      if (this.#owner) this.#commitDue = true;
+      else this.commitGroup();
     });
     return group;
   }
@@ -189,6 +211,7 @@ class GroupCommitDriver implements Driver {
     const group = this.#group;
     if (!group) return;
     this.#group = undefined;
+    this.#commitDue = false;
     try {
       this.run('commit');
     } catch (error) {
@@ -199,10 +222,23 @@ class GroupCommitDriver implements Driver {
     for (const waiting of group) waiting.resolve();
   }
 
-  private failGroup(group: Waiting[], error: unknown): void {
-    if (this.#group === group) this.#group = undefined;
+  /** Resolves once `group` is committed; rejects if it is not. */
+  private commitOf(group: Waiting[] | undefined): Promise<void> {
+    if (!group) return Promise.reject(new Error('SQLite transaction ended before it was committed'));
+    return new Promise<void>((resolve, reject) => group.push({ resolve, reject }));
+  }
+
+  /** Ends a group SQLite had to abandon: none of its writes were committed. Returns the error. */
+  private failGroup(group: Waiting[] | undefined, error: unknown): Error {
     const lost = new Error('SQLite abandoned the transaction this write shared with others; it was not committed', { cause: error });
+    if (!group) return lost;
+    if (this.#group === group) {
+      this.#group = undefined;
+      this.#commitDue = false;
+      if (this.database.inTransaction) this.run('rollback');
+    }
     for (const waiting of group) waiting.reject(lost);
+    return lost;
   }
 }
 

@@ -77,32 +77,33 @@ describe('SQLite dialect (statement cache, group commit)', () => {
     expect(observer.prepare('select name from items where id = 1').get()).toEqual({ name: 'b' });
   });
 
-  it('when a transaction begins while a group is open, then the group commits first and the transaction runs alone', async () => {
+  it('when a transaction runs while a group is open, then it runs alone, joins the group, and nothing of it is committed before it ends', async () => {
     const order: string[] = [];
-    const grouped = insert(1);
+    const grouped = insert(1).then(() => order.push(`group write resolved, committed ${JSON.stringify(committed())}`));
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const transaction = db.transaction().execute(async (trx) => {
-      order.push(`transaction began, committed ${JSON.stringify(committed())}`);
       await trx.insertInto('items').values({ id: 2, name: 'in transaction' }).execute();
-      await held;
-      order.push('transaction commits');
+      await held; // other I/O inside the transaction: the group's turn passes meanwhile
+      await trx.insertInto('items').values({ id: 3, name: 'in transaction' }).execute();
     });
-    // Started while the transaction holds the connection: waits for it to end.
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    const outside = db.selectFrom('items').select('id').orderBy('id').execute().then((rows) => {
+    const outside = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const rows = await db.selectFrom('items').select('id').orderBy('id').execute();
       order.push(`outside read ${JSON.stringify(rows.map((r) => r.id))}`);
-    });
-    const outsideWrite = insert(3).then(() => order.push('outside write committed'));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(order).toEqual(['transaction began, committed [1]']); // the group's write was committed first
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(committed()).toEqual([]); // neither the group nor half a transaction
+    expect(order).toEqual([]); // the read waits for the transaction
     release();
-    await Promise.all([grouped, transaction, outside, outsideWrite]);
-    expect(order).toEqual(['transaction began, committed [1]', 'transaction commits', 'outside read [1,2]', 'outside write committed']);
-    expect(committed()).toEqual([1, 2, 3]);
+    await transaction;
+    expect(committed()).toEqual([1, 2, 3]); // the transaction resolved only once committed
+    await Promise.all([grouped, outside]);
+    expect(order.sort()).toEqual(['group write resolved, committed [1,2,3]', 'outside read [1,2,3]']);
+    expect(prepared.filter((text) => text === 'begin immediate')).toHaveLength(1);
   });
 
-  it('when a transaction fails, then its writes are rolled back and writes grouped before it stay committed', async () => {
+  it('when a transaction fails, then its writes are rolled back and the writes it shared a group with are committed', async () => {
     const before = insert(1);
     await expect(
       db.transaction().execute(async (trx) => {
