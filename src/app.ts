@@ -31,6 +31,9 @@ export function createApp(deps: Dependencies): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
+  // Answers are per user and no-store: hashing every body for a weak ETag buys nothing (the
+  // static assets, connect.js and connect.d.ts, set a precomputed one).
+  app.set('etag', false);
 
   app.use(requestContext({ logger, metrics }));
   // Helmet's policy is fixed, so its headers are computed once (see staticHeaders).
