@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, serviceEnvironment, startupWarnings, type Conf
 import { buildDependencies } from './dependencies.js';
 import { answerClientErrors } from './http/client-error.js';
 import { createDrainableServer } from './http/drainable-server.js';
-import { createLogger, prettyLogsAvailable } from './logger.js';
+import { createLogger, flushLogsNow, prettyLogsAvailable } from './logger.js';
 import { crossSiteWarning } from './web/same-site.js';
 import type { SandboxUcw } from './sandbox/sandbox-ucw.js';
 
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ url: config.publicUrl, host: config.host, port }, 'ucw-bff listening');
+    flushLogsNow(logger);
   });
   // Slow-loris protection without cutting off SSE streams (they send heartbeats well inside these).
   server.headersTimeout = 15_000;
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     stopping = true;
     const budgetMs = config.shutdownTimeoutSeconds * 1000;
     logger.info({ signal, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutting down: no new connections, finishing in-flight requests');
+    flushLogsNow(logger);
     const forced = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
