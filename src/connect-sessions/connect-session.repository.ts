@@ -6,6 +6,11 @@ export async function insertConnectSession(db: Db, row: NewConnectSession): Prom
   await db.insertInto('connect_sessions').values(row).execute();
 }
 
+/** Removes a session nobody was ever told about (its direct connect URL could not be minted). */
+export async function deleteConnectSession(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('connect_sessions').where('id', '=', id).execute();
+}
+
 /** By id alone: only for capability-authenticated routes, which then check the MAC against its user. */
 export function findConnectSession(db: Db, id: string): Promise<ConnectSessionRow | undefined> {
   return db.selectFrom('connect_sessions').selectAll().where('id', '=', id).executeTakeFirst();

@@ -12,6 +12,7 @@ import type { JobType } from '../ucw/job-types.js';
 import type { UcwClient, WidgetRequest } from '../ucw/index.js';
 import {
   countSessionLoad,
+  deleteConnectSession,
   findConnectSession,
   findLatestSessionIdOfConnection,
   findOwnedConnectSession,
@@ -91,6 +92,22 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
     };
   }
 
+  /**
+   * The UCW call and the session's write run side by side, so a direct connect URL costs one
+   * round trip's wait, not two. Neither half is left behind: a session whose mint failed is
+   * removed again (should that fail too, nobody holds its id and the expiry sweep ends it), and a
+   * minted token whose session could not be written is single-use and expires unused.
+   */
+  async function mintAndRecord(session: ConnectSessionRow, request: WidgetRequest): Promise<string> {
+    const [minted, written] = await Promise.allSettled([deps.ucw.mintWidgetUrl(request), insertConnectSession(deps.db, session)]);
+    if (minted.status === 'rejected') {
+      if (written.status === 'fulfilled') await deleteConnectSession(deps.db, session.id).catch(() => undefined);
+      throw minted.reason;
+    }
+    if (written.status === 'rejected') throw written.reason;
+    return minted.value;
+  }
+
   return {
     /** POST /connect-url: records the session; mints now only for `embed: "direct"`. */
     async create(userId: string, body: ConnectUrlBody, requestOrigin: string | undefined): Promise<ConnectUrlResult> {
@@ -138,12 +155,11 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
 
       const existing =
         !target && body.institutionId ? await deps.connections.findLiveConnectionAt(deps.db, userId, { institutionId: body.institutionId }) : undefined;
-      // Mint, then write last: a UCW failure or a busy database pool leaves no half-made session behind.
       const url =
         body.embed === 'direct'
-          ? await deps.ucw.mintWidgetUrl(widgetRequest(session, target?.refresh, targetOrigin!))
+          ? await mintAndRecord(session, widgetRequest(session, target?.refresh, targetOrigin!))
           : `${deps.config.publicUrl}/connect/${session.id}?${capabilityQuery(signCapability(deps.sessionSecrets, session.id, userId, expiresAt))}`;
-      await insertConnectSession(deps.db, session);
+      if (body.embed !== 'direct') await insertConnectSession(deps.db, session);
 
       return {
         sessionId: session.id,
