@@ -24,9 +24,9 @@ export async function updateConnectSession(db: Db, id: string, changes: ConnectS
   await db.updateTable('connect_sessions').set(changes).where('id', '=', id).execute();
 }
 
-/** Counts one page load, only while the session is still open and under its load budget. */
-export async function countSessionLoad(db: Db, id: string, maxLoads: number, nowIso: string): Promise<boolean> {
-  const result = await db
+/** Counts one page load, only while the session is still open and under its load budget; the row as counted. */
+export function countSessionLoad(db: Db, id: string, maxLoads: number, nowIso: string): Promise<ConnectSessionRow | undefined> {
+  return db
     .updateTable('connect_sessions')
     .set((eb) => ({
       load_count: eb('load_count', '+', 1),
@@ -36,8 +36,8 @@ export async function countSessionLoad(db: Db, id: string, maxLoads: number, now
     .where('id', '=', id)
     .where('load_count', '<', maxLoads)
     .where('status', 'in', ['created', 'opened'])
+    .returningAll()
     .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
 }
 
 /**

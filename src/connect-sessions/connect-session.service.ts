@@ -43,6 +43,25 @@ export interface ConnectUrlResult {
 }
 
 export type ConnectSessionService = ReturnType<typeof createConnectSessionService>;
+
+/** What never changes after a session is created: enough to check a link to it. */
+export type SessionFacts = Pick<ConnectSessionRow, 'id' | 'user_id' | 'embed' | 'expires_at'>;
+
+/**
+ * Sessions' fixed facts by id, most recently seen last, at most `max`. Only facts that never
+ * change are kept, so an entry is never stale, on this instance or because of another one.
+ */
+function sessionFactsCache(max = 10_000) {
+  const entries = new Map<string, SessionFacts>();
+  return {
+    get: (id: string): SessionFacts | undefined => entries.get(id),
+    remember({ id, user_id, embed, expires_at }: SessionFacts): void {
+      entries.delete(id);
+      entries.set(id, { id, user_id, embed, expires_at });
+      if (entries.size > max) entries.delete(entries.keys().next().value!);
+    },
+  };
+}
 /** The session record the service hands out (routes name it from here, never from db/). */
 export type { ConnectSessionRow };
 
@@ -108,6 +127,16 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
     return minted.value;
   }
 
+  const facts = sessionFactsCache();
+
+  function assertCapability<S extends SessionFacts>(session: S | undefined, capability: Capability | undefined, now: Date): S {
+    if (!session) throw new AppError('not_found', 'No such connect session.');
+    const verdict = checkCapability(deps.sessionSecrets, session.id, session.user_id, capability, now);
+    if (verdict === 'capability_invalid') throw new AppError('capability_invalid', 'This connect link is incomplete or has been altered.');
+    if (verdict === 'capability_expired') throw new AppError('capability_expired', 'This connect link has expired. Start again from the app.');
+    return session;
+  }
+
   return {
     /** POST /connect-url: records the session; mints now only for `embed: "direct"`. */
     async create(userId: string, body: ConnectUrlBody, requestOrigin: string | undefined): Promise<ConnectUrlResult> {
@@ -159,7 +188,10 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
         body.embed === 'direct'
           ? await mintAndRecord(session, widgetRequest(session, target?.refresh, targetOrigin!))
           : `${deps.config.publicUrl}/connect/${session.id}?${capabilityQuery(signCapability(deps.sessionSecrets, session.id, userId, expiresAt))}`;
-      if (body.embed !== 'direct') await insertConnectSession(deps.db, session);
+      if (body.embed !== 'direct') {
+        await insertConnectSession(deps.db, session);
+        facts.remember(session);
+      }
 
       return {
         sessionId: session.id,
@@ -189,11 +221,19 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
      */
     async findByCapability(id: string, capability: Capability | undefined, now: Date): Promise<ConnectSessionRow> {
       const session = looksLikeId('cs', id) ? await findConnectSession(deps.db, id) : undefined;
-      if (!session) throw new AppError('not_found', 'No such connect session.');
-      const verdict = checkCapability(deps.sessionSecrets, session.id, session.user_id, capability, now);
-      if (verdict === 'capability_invalid') throw new AppError('capability_invalid', 'This connect link is incomplete or has been altered.');
-      if (verdict === 'capability_expired') throw new AppError('capability_expired', 'This connect link has expired. Start again from the app.');
-      return session;
+      if (session) facts.remember(session);
+      return assertCapability(session, capability, now);
+    },
+
+    /**
+     * As `findByCapability`, but answers with the session's fixed facts only, from memory when
+     * this instance has seen the session before: a host page load then costs no read before the
+     * one write that counts it (and returns the row as it stands).
+     */
+    async checkCapability(id: string, capability: Capability | undefined, now: Date): Promise<SessionFacts> {
+      const known = facts.get(id);
+      if (known) return assertCapability(known, capability, now);
+      return this.findByCapability(id, capability, now);
     },
 
     /** `GET /connect-sessions/:id`: the session and the user's connection it names. */
@@ -205,8 +245,8 @@ export function createConnectSessionService(deps: ConnectSessionServiceDeps) {
     /** A session by id alone, as it stands now (the caller proved its right to it already). */
     findById: (id: string): Promise<ConnectSessionRow | undefined> => findConnectSession(deps.db, id),
 
-    /** Counts one host page load against the session's budget; false once spent or no longer open. */
-    countLoad: (id: string, now: Date): Promise<boolean> => countSessionLoad(deps.db, id, deps.config.session.maxLoads, iso(now)),
+    /** Counts one host page load against the session's budget: the row as counted, or undefined once spent or no longer open. */
+    countLoad: (id: string, now: Date): Promise<ConnectSessionRow | undefined> => countSessionLoad(deps.db, id, deps.config.session.maxLoads, iso(now)),
 
     // For other features' use cases: the repository's queries, taking the caller's database or transaction first.
     findConnectSession,

@@ -1,6 +1,6 @@
 import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
 import type { ConnectSessionRow } from '../db/schema.js';
-import { isEndedAt } from '../events/state-machine.js';
+import { isEndedAt, isPastExpiry } from '../events/state-machine.js';
 import { AppError } from '../http/errors.js';
 import type { Capability } from '../lib/capability.js';
 
@@ -41,16 +41,23 @@ export function createHostPageService(deps: HostPageServiceDeps) {
   return {
     authorize,
 
-    /** As `authorize`, and the load is counted against the session's budget. */
+    /**
+     * As `authorize`, and the load is counted against the session's budget. The link is checked
+     * against the session's fixed facts (from memory when this instance knows them); the one
+     * write that counts the load refuses an ended or spent session and returns the row as it is.
+     */
     async openSession(sessionId: string, capability: Capability | undefined): Promise<{ session: ConnectSessionRow; capability: Capability }> {
-      const { session, now } = await authorize(sessionId, capability);
-      if (!(await deps.sessions.countLoad(session.id, now))) {
-        // Lost a race with a terminal event, or the budget is spent.
-        const current = await deps.sessions.findById(session.id);
+      const now = deps.clock();
+      const facts = await deps.sessions.checkCapability(sessionId, capability, now);
+      if (facts.embed !== 'host') throw new AppError('not_found', 'No such connect session.');
+      const counted = isPastExpiry(facts, now) ? undefined : await deps.sessions.countLoad(facts.id, now);
+      if (!counted) {
+        // Ended (the current row says how), expired, or the budget is spent.
+        const current = await deps.sessions.findById(facts.id);
         if (current) assertOpen(current, now);
         throw new AppError('rate_limited', 'This connect link has been opened too many times. Start again from the app.');
       }
-      return { session, capability: capability! };
+      return { session: counted, capability: capability! };
     },
 
     /** A fresh widget URL; the UCW client refuses one outside UCW_URL's origin (the page frames only that). */
