@@ -167,7 +167,7 @@ class GroupCommitDriver implements Driver {
   async *stream(connection: Connection, query: CompiledQuery): AsyncIterableIterator<QueryResult<unknown>> {
     await this.untilFree(connection);
     if (!SelectQueryNode.is(query.query)) throw new Error('SQLite streams only select queries');
-    for (const row of this.statements.prepare(query.sql).iterate(query.parameters as unknown[])) yield { rows: [row] };
+    for (const row of this.statements.prepare(query.sql).iterate(query.parameters)) yield { rows: [row] };
   }
 
   private run(sql: string): void {

@@ -24,7 +24,7 @@ describe('SQLite dialect (statement cache, group commit)', () => {
     sqlite.pragma('journal_mode = WAL');
     prepared = [];
     const prepare = sqlite.prepare.bind(sqlite);
-    sqlite.prepare = ((text: string) => (prepared.push(text), prepare(text))) as typeof sqlite.prepare;
+    sqlite.prepare = ((text: string) => (prepared.push(text), prepare(text)));
     db = new Kysely<Items>({ dialect: sqliteDialect(sqlite, { maxStatements: 8 }) });
     await sql`create table items (id integer primary key, name text not null)`.execute(db);
     observer = new SQLite(join(dir, 'db.sqlite'), { readonly: true });
