@@ -93,7 +93,7 @@ export function createLogger(options: { level: string; destination?: NodeJS.Writ
   if (options.pretty && !options.destination) {
     return pino({ ...settings, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } });
   }
-  return pino(settings, (options.destination ?? bufferedStdout()));
+  return pino(settings, options.destination ?? bufferedStdout());
 }
 
 /** How long a log line may wait in the buffer when traffic is too light to fill it. */
