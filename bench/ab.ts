@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events] [rounds]`:
+ * `npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events|fanout] [rounds]`:
  * this build against another (e.g. main's, built in a worktree) on one path, in alternating
  * rounds (AB BA AB…) in one run, so that a change is judged side by side, never by a lone
  * number. Prints each build's median rps and server CPU per request, and the per-round ratio.
@@ -11,7 +11,7 @@ import { DIRECT_BODY, POPUP_BODY, WEBHOOK_SECRET, cpuMs, load, mainJs, shutdown,
 import type { CannonResult, RequestSpec } from './load.js';
 
 const [baselineArg, dialectArg = 'sqlite', path = 'connect-url', roundsArg = '6'] = process.argv.slice(2);
-if (!baselineArg) throw new Error('usage: npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events] [rounds]');
+if (!baselineArg) throw new Error('usage: npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events|fanout] [rounds]');
 const ROUNDS = Number(roundsArg);
 const SECONDS = 3;
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -40,12 +40,7 @@ async function spec(product: Product): Promise<RequestSpec> {
   return { kind: 'webhook', secret: WEBHOOK_SECRET, userId: 'bench-user-0', sessionIds: (await sessions(64, [tokens[0]!])).map((s) => s.sessionId), event: 'step' };
 }
 
-try {
-  if (dialectArg === 'postgres') await admin.connect();
-  const builds = [
-    { name: 'baseline', product: await startProduct(ucw.base, await databaseUrl('a'), [], resolve(baselineArg)) },
-    { name: 'this build', product: await startProduct(ucw.base, await databaseUrl('b'), [], mainJs) },
-  ];
+async function throughput(builds: Array<{ name: string; product: Product }>): Promise<void> {
   const results = builds.map(() => [] as CannonResult[]);
   for (let r = -1; r < ROUNDS; r += 1) {
     const order = r % 2 ? [0, 1] : [1, 0];
@@ -64,6 +59,38 @@ try {
   });
   const ratios = results[1]!.map((x, i) => x.rps / results[0]![i]!.rps);
   console.log(`  this/baseline rps: ${median(ratios).toFixed(2)}× (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+}
+
+/**
+ * Ingest-to-SSE latency: per round and build, 1,000 open streams and 500 status-changing
+ * events paced at 500 ev/s, each for a session whose stream is open (the bench's fan-out row, smaller).
+ */
+async function fanout(products: Product[]): Promise<void> {
+  const p99s = products.map(() => [] as number[]);
+  const p50s = products.map(() => [] as number[]);
+  for (let r = 0; r < ROUNDS; r += 1) {
+    for (const i of r % 2 ? [0, 1] : [1, 0]) {
+      const base = products[i]!.base;
+      const streams = await load<Array<{ sessionId: string; token: string }>>({ op: 'create-sessions', base, count: 1_000, tokens: [tokens[0]!], body: POPUP_BODY });
+      await load({ op: 'open-streams', base, sessions: streams.map((s) => ({ id: s.sessionId, token: s.token })) });
+      const paced = await load<{ p50: number; p99: number; failures: number }>({ op: 'paced-events', base, rate: 500, secret: WEBHOOK_SECRET, userId: 'bench-user-0', sessionIds: streams.slice(0, 500).map((s) => s.sessionId) });
+      await load({ op: 'close-streams' });
+      p50s[i]!.push(paced.p50);
+      p99s[i]!.push(paced.p99);
+    }
+  }
+  console.log(`bench:ab fanout on ${dialectArg}, ${ROUNDS} alternating rounds (1,000 streams, 500 events at 500 ev/s)`);
+  ['baseline', 'this build'].forEach((name, i) => console.log(`  ${name.padEnd(10)} ingest-to-SSE p50 ${median(p50s[i]!).toFixed(1)} ms, p99 ${median(p99s[i]!).toFixed(1)} ms`));
+}
+
+try {
+  if (dialectArg === 'postgres') await admin.connect();
+  const builds = [
+    { name: 'baseline', product: await startProduct(ucw.base, await databaseUrl('a'), [], resolve(baselineArg)) },
+    { name: 'this build', product: await startProduct(ucw.base, await databaseUrl('b'), [], mainJs) },
+  ];
+  if (path === 'fanout') await fanout(builds.map((b) => b.product));
+  else await throughput(builds);
 } finally {
   await shutdown();
   for (const database of databases) await admin.query(`drop database if exists ${database} with (force)`);
