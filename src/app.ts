@@ -1,4 +1,3 @@
-import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { requireUser, userAuthenticator } from './auth/user-auth.js';
@@ -54,7 +53,6 @@ export function createApp(deps: Dependencies): Express {
         logger.warn({ origin, method: request.method, path: request.path }, 'cross-origin request from an origin not in ALLOWED_ORIGINS: the browser blocks it; add the origin to ALLOWED_ORIGINS if it is your frontend'),
     }),
   );
-  app.use(cookieParser());
   app.use(
     rateLimit({
       limit: config.rateLimits.ipPerMinute,

@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { AppError } from '../http/errors.js';
+import { cookieValue } from '../lib/cookies.js';
 import { hasControlCharacters } from '../lib/identifiers.js';
 import { createVerifiedTokenCache } from './verified-token-cache.js';
 
@@ -100,7 +101,7 @@ export function createUserAuth(cookieName: string, verifiers: readonly Verifier[
   return {
     async authenticate(req) {
       const fromHeader = bearerToken(req);
-      const fromCookie = (req.cookies as Record<string, string> | undefined)?.[cookieName];
+      const fromCookie = fromHeader === undefined ? cookieValue(req.headers.cookie, cookieName) : undefined;
       const token = fromHeader ?? fromCookie;
       const via = fromHeader !== undefined ? 'bearer' : 'cookie';
       if (!token) throw challenge('Sign in first: send a bearer token or the auth cookie.', fromHeader !== undefined);

@@ -68,12 +68,11 @@ describe.each(testDialects)('on %s', (dialect) => {
     it('when a cookie-authenticated POST comes from a foreign origin, then 403', async () => {
       const { requireUser, userAuthenticator, createUserAuth } = await import('../../src/auth/user-auth.js');
       const express = (await import('express')).default;
-      const cookieParser = (await import('cookie-parser')).default;
       const { errorHandler } = await import('../../src/http/problem.js');
       const { requestId } = await import('../../src/http/request-id.js');
       const auth = createUserAuth('platform_session', [async (token) => (token === 'good' ? 'u1' : Promise.reject(new Error('bad')))]);
       const app = express();
-      app.use(requestId(), cookieParser());
+      app.use(requestId());
       app.post('/change', requireUser(userAuthenticator(auth, [FRONTEND_ORIGIN])), (req, res) => res.json({ user: req.user }));
       app.use(errorHandler(t.logs.logger));
 
