@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type LogEvent, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { MigrationContext } from './migration-context.js';
@@ -83,8 +83,16 @@ const POOL_TIMEOUT_MESSAGES = new Set(['timeout exceeded when trying to connect'
 
 export function createDatabase(
   settings: Config['database'],
-  options: { pgSchema?: string; poolSize?: number; poolTimeoutMs?: number } = {},
+  options: {
+    pgSchema?: string;
+    poolSize?: number;
+    poolTimeoutMs?: number;
+    /** Called with every statement sent, BEGIN and COMMIT included (tests count what a request costs). */
+    onStatement?: (sql: string) => void;
+  } = {},
 ): DatabaseHandle {
+  const onStatement = options.onStatement;
+  const log = onStatement ? { log: (event: LogEvent) => onStatement(event.query.sql) } : {};
   if (settings.dialect === 'sqlite') {
     if (settings.path !== ':memory:') mkdirSync(dirname(settings.path), { recursive: true });
     const sqlite = new SQLite(settings.path);
@@ -95,7 +103,7 @@ export function createDatabase(
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...log });
     return handle(db, 'sqlite', undefined, undefined);
   }
 
@@ -116,7 +124,7 @@ export function createDatabase(
       }),
     end: () => pool.end(),
   };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: typedPool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: typedPool }), ...log });
   return handle(db, 'postgres', pool, schema);
 }
 
