@@ -91,5 +91,5 @@ export async function appendQuietEvent(db: Db, event: QuietEvent): Promise<Quiet
     if (webhookId !== undefined) await db.deleteFrom('inbound_webhooks').where('webhook_id', '=', webhookId).execute();
     return { kind: 'duplicate' };
   }
-  return { kind: 'appended', session: (result.session as ConnectSessionRow | null) ?? undefined };
+  return { kind: 'appended', session: result.session ?? undefined };
 }

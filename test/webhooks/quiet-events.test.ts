@@ -28,7 +28,7 @@ describe.each(testDialects)('POST /events that leave the session as it is, on %s
   const send = (body: Record<string, unknown>, id = `msg_quiet_${(counter += 1)}`) => {
     const raw = JSON.stringify(body);
     const headers = signWebhook({ id, timestamp: Math.floor(now.getTime() / 1000), body: raw, secret: SECRET });
-    return request(t.app).post('/events').set('Content-Type', 'application/json').set(headers).send(raw);
+    return request(t.app).post('/events').set('Content-Type', 'application/json').set({ ...headers }).send(raw);
   };
   const step = (userId: string, sessionId: string | undefined, current: string) => ({
     type: 'connect/stepChange',
@@ -96,7 +96,7 @@ describe.each(testDialects)('POST /events that leave the session as it is, on %s
     const answers = await Promise.all([send(body, 'msg_quiet_race_1'), send(body, 'msg_quiet_race_2')]);
     expect(answers.map((a) => a.body.duplicate).sort()).toEqual([false, true]);
     expect((await eventsOf(sessionId)).filter((e) => e.metadata.includes('race'))).toHaveLength(1);
-    const winner = answers[0]!.body.duplicate ? 'msg_quiet_race_2' : 'msg_quiet_race_1';
+    const winner = answers[0].body.duplicate ? 'msg_quiet_race_2' : 'msg_quiet_race_1';
     const loser = winner === 'msg_quiet_race_1' ? 'msg_quiet_race_2' : 'msg_quiet_race_1';
     expect([await remembered(winner), await remembered(loser)]).toEqual([true, false]);
   });
