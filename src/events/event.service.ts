@@ -11,7 +11,7 @@ import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { appendEvent, eventDedupeKey } from './event-log.repository.js';
+import { appendEvent, appendEvents, eventDedupeKey } from './event-log.repository.js';
 import { toForwardedEvent, type ForwardedEvent } from './forwarded-event.js';
 import { pruneWebhookIds, rememberWebhookId } from './inbound-webhook.repository.js';
 import { appendQuietEvent } from './quiet-event.repository.js';
@@ -83,19 +83,21 @@ export function createEventService(deps: EventServiceDeps) {
 
   /** Appends a state-change record to the session's log (what SSE streams) and runs the hook. */
   async function announce(trx: Db, changes: ConnectionChange[], systemEvents: Array<{ sessionId: string; userId: string; type: string; data: unknown }>, now: Date) {
-    for (const event of systemEvents) {
-      await appendEvent(trx, {
+    // One statement for all of them (a connect announces status and connected).
+    await appendEvents(
+      trx,
+      systemEvents.map((event) => ({
         dedupe_key: `sys:${newId('msg')}`,
         user_id: event.userId,
         session_id: event.sessionId,
         connection_id: null,
         type: event.type,
-        source: 'system',
+        source: 'system' as const,
         status_code: null,
         metadata: JSON.stringify(event.data),
         created_at: iso(now),
-      });
-    }
+      })),
+    );
     for (const change of changes) await deps.onChange(trx, change);
   }
 
@@ -262,8 +264,9 @@ export function createEventService(deps: EventServiceDeps) {
     return toForwardedEvent(type, session, connection, error);
   }
 
-  async function apply(trx: Db, incoming: IncomingEvent, event: NormalizedEvent, now: Date) {
-    let session = incoming.sessionId ? await findConnectSession(trx, incoming.sessionId) : undefined;
+  /** `known`: the session as already read (undefined when missing or not the user's), to save reading it again. */
+  async function apply(trx: Db, incoming: IncomingEvent, event: NormalizedEvent, now: Date, known?: { session: ConnectSessionRow | undefined }) {
+    let session = known ? known.session : incoming.sessionId ? await findConnectSession(trx, incoming.sessionId) : undefined;
     // Callers check ownership already; this keeps a slip there from crossing users here.
     if (incoming.sessionId && session?.user_id !== incoming.userId) throw new AppError('not_found', 'No such connect session.');
     const changes: ConnectionChange[] = [];
@@ -328,17 +331,19 @@ export function createEventService(deps: EventServiceDeps) {
    * Most events (steps, selections, anything after the session opened) name no connection and
    * leave their session as it is: recording one is remembering its webhook id and appending it
    * to the log. On PostgreSQL that is one statement instead of a five-round-trip transaction.
-   * Undefined when the event turns out to move its session (or the session is not the user's):
-   * nothing was written, and the general path applies it (or refuses it) as usual.
+   * When the event turns out to move its session (or the session is not the user's), nothing
+   * was written: the answer is the session as read, for the general path to apply it from (a
+   * session only ever moves out of a status through the guarded update, so reading it a moment
+   * before that transaction is as good as reading it inside).
    */
-  async function recordQuietly(incoming: IncomingEvent, event: NormalizedEvent, now: Date): Promise<RecordResult | undefined> {
+  async function recordQuietly(incoming: IncomingEvent, event: NormalizedEvent, now: Date): Promise<RecordResult | { session: ConnectSessionRow | undefined }> {
     const outcome = await appendQuietEvent(deps.db, {
       row: { ...logRowOf(incoming, event, null, now), connection_id: null },
       webhookId: incoming.webhookId,
       receivedAt: iso(now),
       session: incoming.sessionId ? { id: incoming.sessionId, userId: incoming.userId, unmovedStatuses: statusesUnmovedBy(incoming.type) } : undefined,
     });
-    if (outcome.kind === 'not_quiet') return undefined;
+    if (outcome.kind === 'not_quiet') return { session: outcome.session };
     if (outcome.kind !== 'appended') return unchanged(incoming, event);
     deps.metrics.eventsRecorded.inc({ type: incoming.type, source: incoming.source });
     const forward = outcome.session ? await forwardFor(incoming.type, outcome.session, undefined, errorOf(event)) : undefined;
@@ -353,14 +358,16 @@ export function createEventService(deps: EventServiceDeps) {
     async record(incoming: IncomingEvent): Promise<RecordResult> {
       const event = normalizeEvent(incoming.type, incoming.metadata);
       const now = deps.clock();
+      let known: { session: ConnectSessionRow | undefined } | undefined;
       if (deps.dialect === 'postgres' && namesNoConnection(event)) {
         const quiet = await recordQuietly(incoming, event, now);
-        if (quiet) return quiet;
+        if ('normalized' in quiet) return quiet;
+        known = quiet;
       }
       try {
         const result = await deps.db.transaction().execute(async (trx) => {
           if (incoming.webhookId !== undefined && !(await rememberWebhookId(trx, incoming.webhookId, iso(now)))) throw new Duplicate();
-          const applied = await apply(trx, incoming, event, now);
+          const applied = await apply(trx, incoming, event, now, known);
           // Roll back the state change too: a redelivery must change nothing.
           if (!(await appendEvent(trx, logRowOf(incoming, event, applied.connection?.id ?? null, now)))) throw new Duplicate();
           await announce(trx, applied.changes, applied.systemEvents, now);

@@ -21,8 +21,11 @@ export type QuietOutcome =
   | { kind: 'redelivered' }
   /** This exact event was in the log already: nothing stays written. */
   | { kind: 'duplicate' }
-  /** The session is missing, another user's, or in a status the event moves: nothing was written; apply it in full. */
-  | { kind: 'not_quiet' };
+  /**
+   * The session is missing or another user's (`session` undefined), or in a status the event
+   * moves: nothing was written; apply the event in full (from `session` as read).
+   */
+  | { kind: 'not_quiet'; session: ConnectSessionRow | undefined };
 
 /**
  * PostgreSQL: records a quiet event in ONE statement (one round trip, no BEGIN/COMMIT), where the
@@ -83,7 +86,7 @@ export async function appendQuietEvent(db: Db, event: QuietEvent): Promise<Quiet
     ])
     .executeTakeFirstOrThrow();
 
-  if (!result.quiet) return { kind: 'not_quiet' };
+  if (!result.quiet) return { kind: 'not_quiet', session: result.session ?? undefined };
   if (webhookId !== undefined && !result.remembered) return { kind: 'redelivered' };
   if (!result.appended) {
     // Another delivery recorded this exact event first: forget the id again, as the general
