@@ -11,6 +11,7 @@ import * as sessionLastError from './migrations/2026-11-30T2110-session-last-err
 import * as rateLimits from './migrations/2026-11-30T2120-rate-limits.js';
 import * as connectionsInstitutionIndex from './migrations/2026-11-30T2330-connections-institution-index.js';
 import type { Database } from './schema.js';
+import { withPreparedStatements } from './prepared-statements.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -119,7 +120,7 @@ export function createDatabase(
   // Kysely acquires every connection through connect(): the one place a pool timeout surfaces.
   const typedPool = {
     connect: () =>
-      pool.connect().catch((error: unknown) => {
+      pool.connect().then(withPreparedStatements, (error: unknown) => {
         throw error instanceof Error && POOL_TIMEOUT_MESSAGES.has(error.message) ? new DatabaseOverloadedError(error) : error;
       }),
     end: () => pool.end(),

@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
-import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { Db } from '../db/executor.js';
+import { PREPARED } from '../db/prepared-statements.js';
 import type { ConnectionEventTable, ConnectSessionRow } from '../db/schema.js';
 
 /** An event that names no connection, with what decides whether appending it is all it does. */
@@ -33,66 +33,48 @@ export type QuietOutcome =
  * while the session is the user's and in a status the event leaves alone, and append the log row
  * only when the id was new. The statement is atomic on its own. It reads `connect_sessions`
  * directly because a statement cannot call the sessions' service.
+ *
+ * One fixed text for every case (absent values are nulls), prepared once per connection: planning
+ * these CTEs anew cost the server more than running them. Its result columns stay the same
+ * whatever a migration adds to the tables (the session travels as JSON), as a prepared plan needs.
  */
 export async function appendQuietEvent(db: Db, event: QuietEvent): Promise<QuietOutcome> {
-  const { session, webhookId } = event;
-  const result = await db
-    .with('session', (qb) => {
-      const rows = qb.selectFrom('connect_sessions').selectAll();
-      return session ? rows.where('id', '=', session.id).where('user_id', '=', session.userId) : rows.where(sql<boolean>`false`);
-    })
-    .with('quiet', (qb) =>
-      session
-        ? qb.selectFrom('session').select(sql<number>`1`.as('one')).where('status', 'in', session.unmovedStatuses as ConnectSessionRow['status'][])
-        : qb.selectFrom(sql<{ one: number }>`(select 1 as one)`.as('one')).select('one'),
+  const { row, webhookId = null } = event;
+  const sessionId = event.session?.id ?? null;
+  const result = await sql<{ quiet: boolean; remembered: boolean; appended: boolean; session: ConnectSessionRow | null }>`${sql.raw(PREPARED)}
+    with session as (
+      select * from connect_sessions where id = ${sessionId} and user_id = ${event.session?.userId ?? null}
+    ), quiet as (
+      select 1 as one
+      where ${sessionId}::text is null or exists (select 1 from session where status = any(${event.session?.unmovedStatuses ?? []}::text[]))
+    ), hook as (
+      insert into inbound_webhooks (webhook_id, received_at)
+      select ${webhookId}, ${event.receivedAt} from quiet where ${webhookId}::text is not null
+      on conflict (webhook_id) do nothing
+      returning webhook_id
+    ), appended as (
+      insert into connection_events (dedupe_key, user_id, session_id, connection_id, type, source, status_code, metadata, created_at)
+      select ${row.dedupe_key}, ${row.user_id}, ${row.session_id ?? null}, null, ${row.type}, ${row.source}, ${row.status_code ?? null}, ${row.metadata}, ${row.created_at}
+      from quiet
+      -- With a webhook id, only once it is remembered: a redelivery appends nothing.
+      where ${webhookId}::text is null or exists (select 1 from hook)
+      on conflict (dedupe_key) do nothing
+      returning seq
     )
-    .with('hook', (qb) =>
-      qb
-        .insertInto('inbound_webhooks')
-        .columns(['webhook_id', 'received_at'])
-        // Without a webhook id there is nothing to remember: the CTE inserts no row.
-        .expression((eb) => eb.selectFrom('quiet').select([eb.val(webhookId ?? '').as('webhook_id'), eb.val(event.receivedAt).as('received_at')]).where(sql.lit(webhookId !== undefined)))
-        .onConflict((oc) => oc.column('webhook_id').doNothing())
-        .returning('webhook_id'),
-    )
-    .with('appended', (qb) =>
-      qb
-        .insertInto('connection_events')
-        .columns(['dedupe_key', 'user_id', 'session_id', 'connection_id', 'type', 'source', 'status_code', 'metadata', 'created_at'])
-        .expression((eb) => {
-          const { row } = event;
-          const values = [
-            eb.val(row.dedupe_key).as('dedupe_key'),
-            eb.val(row.user_id).as('user_id'),
-            eb.val(row.session_id ?? null).as('session_id'),
-            eb.val(null).as('connection_id'),
-            eb.val(row.type).as('type'),
-            eb.val(row.source).as('source'),
-            eb.val(row.status_code ?? null).as('status_code'),
-            eb.val(row.metadata).as('metadata'),
-            eb.val(row.created_at).as('created_at'),
-          ];
-          // With a webhook id, only after remembering it (a redelivery appends nothing).
-          return webhookId === undefined ? eb.selectFrom('quiet').select(values) : eb.selectFrom('hook').select(values);
-        })
-        .onConflict((oc) => oc.column('dedupe_key').doNothing())
-        .returning('seq'),
-    )
-    .selectNoFrom((eb) => [
-      eb.exists(eb.selectFrom('quiet').select('one')).as('quiet'),
-      eb.exists(eb.selectFrom('hook').select('webhook_id')).as('remembered'),
-      eb.exists(eb.selectFrom('appended').select('seq')).as('appended'),
-      jsonObjectFrom(eb.selectFrom('session').selectAll()).as('session'),
-    ])
-    .executeTakeFirstOrThrow();
+    select
+      exists (select 1 from quiet) as quiet,
+      exists (select 1 from hook) as remembered,
+      exists (select 1 from appended) as appended,
+      (select to_json(session) from session) as session`.execute(db);
+  const outcome = result.rows[0]!;
 
-  if (!result.quiet) return { kind: 'not_quiet', session: result.session ?? undefined };
-  if (webhookId !== undefined && !result.remembered) return { kind: 'redelivered' };
-  if (!result.appended) {
+  if (!outcome.quiet) return { kind: 'not_quiet', session: outcome.session ?? undefined };
+  if (webhookId !== null && !outcome.remembered) return { kind: 'redelivered' };
+  if (!outcome.appended) {
     // Another delivery recorded this exact event first: forget the id again, as the general
     // path's rollback would (a redelivery of it then finds the event, not the id: the same answer).
-    if (webhookId !== undefined) await db.deleteFrom('inbound_webhooks').where('webhook_id', '=', webhookId).execute();
+    if (webhookId !== null) await db.deleteFrom('inbound_webhooks').where('webhook_id', '=', webhookId).execute();
     return { kind: 'duplicate' };
   }
-  return { kind: 'appended', session: result.session ?? undefined };
+  return { kind: 'appended', session: outcome.session ?? undefined };
 }
