@@ -21,7 +21,7 @@ export function withPreparedStatements(client: pg.PoolClient): PostgresPoolClien
     function query<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>>;
     function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
     function query<R>(sqlOrCursor: string | PostgresCursor<R>, parameters?: readonly unknown[]): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
-      if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as never) as PostgresCursor<R>;
+      if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as never);
       const values = [...(parameters ?? [])];
       if (!sqlOrCursor.startsWith(PREPARED)) return client.query(sqlOrCursor, values) as unknown as Promise<PostgresQueryResult<R>>;
       // pg parses a named statement on its first use on a connection and only binds it afterwards.
