@@ -332,9 +332,9 @@ export function createEventService(deps: EventServiceDeps) {
    * leave their session as it is: recording one is remembering its webhook id and appending it
    * to the log. On PostgreSQL that is one statement instead of a five-round-trip transaction.
    * When the event turns out to move its session (or the session is not the user's), nothing
-   * was written: the answer is the session as read, for the general path to apply it from (a
-   * session only ever moves out of a status through the guarded update, so reading it a moment
-   * before that transaction is as good as reading it inside).
+   * was written: the answer is the session as read, for the general path to apply it from. Read
+   * a moment before that transaction rather than inside it, it is no staler than READ COMMITTED
+   * allows anyway: the session's write is guarded by the status it was read with.
    */
   async function recordQuietly(incoming: IncomingEvent, event: NormalizedEvent, now: Date): Promise<RecordResult | { session: ConnectSessionRow | undefined }> {
     const outcome = await appendQuietEvent(deps.db, {
