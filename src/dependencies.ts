@@ -127,6 +127,7 @@ export async function buildDependencies(config: Config, logger: Logger, override
   const connectSessions = createConnectSessionService({ db: database.db, ucw, connections, clock, ucwUserId, sessionSecrets, config });
   const events = createEventService({
     db: database.db,
+    dialect: database.dialect,
     sessions: connectSessions,
     connections,
     secretBox,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type LogEvent, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { MigrationContext } from './migration-context.js';
@@ -11,6 +11,7 @@ import * as sessionLastError from './migrations/2026-11-30T2110-session-last-err
 import * as rateLimits from './migrations/2026-11-30T2120-rate-limits.js';
 import * as connectionsInstitutionIndex from './migrations/2026-11-30T2330-connections-institution-index.js';
 import type { Database } from './schema.js';
+import { withPreparedStatements } from './prepared-statements.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -83,8 +84,16 @@ const POOL_TIMEOUT_MESSAGES = new Set(['timeout exceeded when trying to connect'
 
 export function createDatabase(
   settings: Config['database'],
-  options: { pgSchema?: string; poolSize?: number; poolTimeoutMs?: number } = {},
+  options: {
+    pgSchema?: string;
+    poolSize?: number;
+    poolTimeoutMs?: number;
+    /** Called with every statement sent, BEGIN and COMMIT included (tests count what a request costs). */
+    onStatement?: (sql: string) => void;
+  } = {},
 ): DatabaseHandle {
+  const onStatement = options.onStatement;
+  const log = onStatement ? { log: (event: LogEvent) => onStatement(event.query.sql) } : {};
   if (settings.dialect === 'sqlite') {
     if (settings.path !== ':memory:') mkdirSync(dirname(settings.path), { recursive: true });
     const sqlite = new SQLite(settings.path);
@@ -95,7 +104,7 @@ export function createDatabase(
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: sqliteDialect(sqlite) });
+    const db = new Kysely<Database>({ dialect: sqliteDialect(sqlite), ...log });
     return handle(db, 'sqlite', undefined, undefined);
   }
 
@@ -111,12 +120,12 @@ export function createDatabase(
   // Kysely acquires every connection through connect(): the one place a pool timeout surfaces.
   const typedPool = {
     connect: () =>
-      pool.connect().catch((error: unknown) => {
+      pool.connect().then(withPreparedStatements, (error: unknown) => {
         throw error instanceof Error && POOL_TIMEOUT_MESSAGES.has(error.message) ? new DatabaseOverloadedError(error) : error;
       }),
     end: () => pool.end(),
   };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: typedPool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: typedPool }), ...log });
   return handle(db, 'postgres', pool, schema);
 }
 

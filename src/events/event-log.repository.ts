@@ -14,6 +14,16 @@ export async function appendEvent(db: Db, row: Insertable<ConnectionEventTable>)
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
+/** Appends several events in one statement, in order (their seqs follow it: SSE replays them so). */
+export async function appendEvents(db: Db, rows: Array<Insertable<ConnectionEventTable>>): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('connection_events')
+    .values(rows)
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .execute();
+}
+
 /** The session's state-change events after `afterSeq`, oldest first (what SSE streams and replays). */
 export function listSessionChanges(db: Db, sessionId: string, afterSeq: number): Promise<ConnectionEventRow[]> {
   return db

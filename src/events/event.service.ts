@@ -1,25 +1,29 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { ConnectionChange, ConnectionChangeHook } from '../connections/connection-change.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import { toConnection } from '../connections/connection.view.js';
 import type { SecretBox } from '../connections/secret-box.js';
 import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
+import type { Dialect } from '../db/database.js';
 import { iso, type Db } from '../db/executor.js';
-import type { ConnectionRow, ConnectSessionRow, Database } from '../db/schema.js';
+import type { ConnectionEventTable, ConnectionRow, ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { appendEvent, eventDedupeKey } from './event-log.repository.js';
+import { appendEvent, appendEvents, eventDedupeKey } from './event-log.repository.js';
 import { toForwardedEvent, type ForwardedEvent } from './forwarded-event.js';
 import { pruneWebhookIds, rememberWebhookId } from './inbound-webhook.repository.js';
+import { appendQuietEvent } from './quiet-event.repository.js';
 import type { SessionEndingHook } from './session-ending.js';
 import {
   carriesConnection,
   endingInput,
   isOpenSession,
   isPastExpiry,
+  namesNoConnection,
   sessionStateOf,
+  statusesUnmovedBy,
   transitionConnection,
   transitionSession,
   type SessionInput,
@@ -51,6 +55,8 @@ export interface RecordResult {
 
 export interface EventServiceDeps {
   db: Kysely<Database>;
+  /** PostgreSQL records most events in one statement (see recordQuietly). */
+  dialect: Dialect;
   sessions: ConnectSessionService;
   connections: ConnectionService;
   secretBox: SecretBox;
@@ -77,19 +83,21 @@ export function createEventService(deps: EventServiceDeps) {
 
   /** Appends a state-change record to the session's log (what SSE streams) and runs the hook. */
   async function announce(trx: Db, changes: ConnectionChange[], systemEvents: Array<{ sessionId: string; userId: string; type: string; data: unknown }>, now: Date) {
-    for (const event of systemEvents) {
-      await appendEvent(trx, {
+    // One statement for all of them (a connect announces status and connected).
+    await appendEvents(
+      trx,
+      systemEvents.map((event) => ({
         dedupe_key: `sys:${newId('msg')}`,
         user_id: event.userId,
         session_id: event.sessionId,
         connection_id: null,
         type: event.type,
-        source: 'system',
+        source: 'system' as const,
         status_code: null,
         metadata: JSON.stringify(event.data),
         created_at: iso(now),
-      });
-    }
+      })),
+    );
     for (const change of changes) await deps.onChange(trx, change);
   }
 
@@ -256,8 +264,9 @@ export function createEventService(deps: EventServiceDeps) {
     return toForwardedEvent(type, session, connection, error);
   }
 
-  async function apply(trx: Db, incoming: IncomingEvent, event: NormalizedEvent, now: Date) {
-    let session = incoming.sessionId ? await findConnectSession(trx, incoming.sessionId) : undefined;
+  /** `known`: the session as already read (undefined when missing or not the user's), to save reading it again. */
+  async function apply(trx: Db, incoming: IncomingEvent, event: NormalizedEvent, now: Date, known?: { session: ConnectSessionRow | undefined }) {
+    let session = known ? known.session : incoming.sessionId ? await findConnectSession(trx, incoming.sessionId) : undefined;
     // Callers check ownership already; this keeps a slip there from crossing users here.
     if (incoming.sessionId && session?.user_id !== incoming.userId) throw new AppError('not_found', 'No such connect session.');
     const changes: ConnectionChange[] = [];
@@ -293,6 +302,54 @@ export function createEventService(deps: EventServiceDeps) {
     return endSession(session, { kind: 'expire' });
   }
 
+  /** The event's own log row. */
+  const logRowOf = (incoming: IncomingEvent, event: NormalizedEvent, connectionId: string | null, now: Date): Insertable<ConnectionEventTable> => ({
+    dedupe_key: eventDedupeKey(incoming.userId, incoming.sessionId, incoming.type, incoming.metadata),
+    user_id: incoming.userId,
+    session_id: incoming.sessionId,
+    connection_id: connectionId,
+    type: incoming.type,
+    source: incoming.source,
+    status_code: event.statusCode ?? null,
+    metadata: JSON.stringify(event.safeMetadata),
+    created_at: iso(now),
+  });
+
+  /** A redelivery, or an event recorded before: nothing changed; the answer shows how things stand. */
+  async function unchanged(incoming: IncomingEvent, event: NormalizedEvent): Promise<RecordResult> {
+    const session = incoming.sessionId ? await findConnectSession(deps.db, incoming.sessionId) : undefined;
+    const connection =
+      event.aggregator && event.aggregatorConnectionId
+        ? await findConnectionByLookupKey(deps.db, deps.secretBox.lookupKeys(event.aggregator, event.aggregatorConnectionId))
+        : undefined;
+    const own = connection?.user_id === incoming.userId ? connection : undefined;
+    const forward = session ? await forwardFor(incoming.type, session, own, errorOf(event)) : undefined;
+    return { recorded: false, session, connection: own, normalized: event, forward };
+  }
+
+  /**
+   * Most events (steps, selections, anything after the session opened) name no connection and
+   * leave their session as it is: recording one is remembering its webhook id and appending it
+   * to the log. On PostgreSQL that is one statement instead of a five-round-trip transaction.
+   * When the event turns out to move its session (or the session is not the user's), nothing
+   * was written: the answer is the session as read, for the general path to apply it from. Read
+   * a moment before that transaction rather than inside it, it is no staler than READ COMMITTED
+   * allows anyway: the session's write is guarded by the status it was read with.
+   */
+  async function recordQuietly(incoming: IncomingEvent, event: NormalizedEvent, now: Date): Promise<RecordResult | { session: ConnectSessionRow | undefined }> {
+    const outcome = await appendQuietEvent(deps.db, {
+      row: { ...logRowOf(incoming, event, null, now), connection_id: null },
+      webhookId: incoming.webhookId,
+      receivedAt: iso(now),
+      session: incoming.sessionId ? { id: incoming.sessionId, userId: incoming.userId, unmovedStatuses: statusesUnmovedBy(incoming.type) } : undefined,
+    });
+    if (outcome.kind === 'not_quiet') return { session: outcome.session };
+    if (outcome.kind !== 'appended') return unchanged(incoming, event);
+    deps.metrics.eventsRecorded.inc({ type: incoming.type, source: incoming.source });
+    const forward = outcome.session ? await forwardFor(incoming.type, outcome.session, undefined, errorOf(event)) : undefined;
+    return { recorded: true, session: outcome.session, connection: undefined, normalized: event, forward };
+  }
+
   return {
     /**
      * Records one widget event and applies its state change, all in one transaction: the event
@@ -301,23 +358,18 @@ export function createEventService(deps: EventServiceDeps) {
     async record(incoming: IncomingEvent): Promise<RecordResult> {
       const event = normalizeEvent(incoming.type, incoming.metadata);
       const now = deps.clock();
+      let known: { session: ConnectSessionRow | undefined } | undefined;
+      if (deps.dialect === 'postgres' && namesNoConnection(event)) {
+        const quiet = await recordQuietly(incoming, event, now);
+        if ('normalized' in quiet) return quiet;
+        known = quiet;
+      }
       try {
         const result = await deps.db.transaction().execute(async (trx) => {
           if (incoming.webhookId !== undefined && !(await rememberWebhookId(trx, incoming.webhookId, iso(now)))) throw new Duplicate();
-          const applied = await apply(trx, incoming, event, now);
-          const fresh = await appendEvent(trx, {
-            dedupe_key: eventDedupeKey(incoming.userId, incoming.sessionId, incoming.type, incoming.metadata),
-            user_id: incoming.userId,
-            session_id: incoming.sessionId,
-            connection_id: applied.connection?.id ?? null,
-            type: incoming.type,
-            source: incoming.source,
-            status_code: event.statusCode ?? null,
-            metadata: JSON.stringify(event.safeMetadata),
-            created_at: iso(now),
-          });
+          const applied = await apply(trx, incoming, event, now, known);
           // Roll back the state change too: a redelivery must change nothing.
-          if (!fresh) throw new Duplicate();
+          if (!(await appendEvent(trx, logRowOf(incoming, event, applied.connection?.id ?? null, now)))) throw new Duplicate();
           await announce(trx, applied.changes, applied.systemEvents, now);
           return applied;
         });
@@ -327,14 +379,7 @@ export function createEventService(deps: EventServiceDeps) {
         return { recorded: true, session: result.session, connection: result.connection, normalized: event, forward };
       } catch (error) {
         if (!(error instanceof Duplicate)) throw error;
-        const session = incoming.sessionId ? await findConnectSession(deps.db, incoming.sessionId) : undefined;
-        const connection =
-          event.aggregator && event.aggregatorConnectionId
-            ? await findConnectionByLookupKey(deps.db, deps.secretBox.lookupKeys(event.aggregator, event.aggregatorConnectionId))
-            : undefined;
-        const own = connection?.user_id === incoming.userId ? connection : undefined;
-        const forward = session ? await forwardFor(incoming.type, session, own, errorOf(event)) : undefined;
-        return { recorded: false, session, connection: own, normalized: event, forward };
+        return unchanged(incoming, event);
       }
     },
 

@@ -98,6 +98,22 @@ export function transitionSession(current: SessionState, input: SessionInput): S
   return { next, changed, announcements };
 }
 
+const SESSION_STATUSES: readonly SessionStatus[] = ['created', 'opened', 'connected', 'failed', 'cancelled', 'expired'];
+
+/**
+ * The statuses of a session that a widget event of `type` naming no connection leaves exactly as
+ * it is (status, connection and last error alike), whatever its connection and last error: into
+ * a session in one of them, recording the event is only an append. Derived from transitionSession
+ * from a state without connection or error: naming no connection, the event cannot change the
+ * connection, and a memberError changes the last error of every open session, so a status found
+ * unmoved from that state is unmoved from every state. No transition leaves this set, so a
+ * status read a moment ago that is in it still is.
+ */
+export function statusesUnmovedBy(type: string): SessionStatus[] {
+  const input: SessionInput = { kind: 'widget_event', type, statusCode: undefined, connectionId: null, at: '' };
+  return SESSION_STATUSES.filter((status) => !transitionSession({ status, connectionId: null, lastError: null }, input).changed);
+}
+
 /** The state of a session row. */
 export function sessionStateOf(row: Pick<ConnectSessionRow, 'status' | 'connection_id' | 'last_error_code' | 'last_error_at'>): SessionState {
   return {
@@ -180,6 +196,13 @@ const CONNECTION_EVENTS: ReadonlySet<string> = new Set(['connect/memberConnected
 /** Whether an event speaks for a connection at all (it must also name one). */
 export const carriesConnection = (event: { type: string; aggregator: string | undefined; aggregatorConnectionId: string | undefined }): boolean =>
   CONNECTION_EVENTS.has(event.type) && Boolean(event.aggregatorConnectionId) && Boolean(event.aggregator);
+
+/**
+ * Whether an event cannot speak for any connection, whatever session it is recorded into (a
+ * memberError naming its member without an aggregator may borrow the session connection's).
+ */
+export const namesNoConnection = (event: { type: string; aggregatorConnectionId: string | undefined }): boolean =>
+  !CONNECTION_EVENTS.has(event.type) || !event.aggregatorConnectionId;
 
 /** The status an event asks for; undefined when it says nothing (an unknown code on a status update). */
 export function reportedStatus(type: string, statusCode: number | undefined): ConnectionRow['status'] | undefined {

@@ -7,8 +7,10 @@ import {
   isFinalStreamEvent,
   isEndedAt,
   isPastExpiry,
+  namesNoConnection,
   reportedStatus,
   sessionStateOf,
+  statusesUnmovedBy,
   transitionConnection,
   transitionSession,
   verificationFailed,
@@ -124,6 +126,44 @@ describe('transitionSession', () => {
   });
 });
 
+describe('statusesUnmovedBy', () => {
+  const TYPES = ['connect/loaded', 'connect/stepChange', 'connect/selectedInstitution', 'connect/memberStatusUpdate', 'connect/memberError', 'connect/memberConnected', 'connect/cancelled'];
+  const STATES: SessionState[] = ALL.flatMap((status) => [
+    state({ status }),
+    state({ status, connectionId: 'conn_1' }),
+    state({ status, lastError: ERROR }),
+    state({ status, lastError: { statusCode: null, at: AT } }),
+    state({ status, connectionId: 'conn_1', lastError: { statusCode: 7, at: AT } }),
+  ]);
+
+  it('when a status is listed, then the event (naming no connection) changes nothing from any state with it, whatever its code', () => {
+    for (const type of TYPES) {
+      const unmoved = statusesUnmovedBy(type);
+      for (const current of STATES.filter((s) => unmoved.includes(s.status))) {
+        for (const statusCode of [undefined, 7]) {
+          expect(transitionSession(current, widget(type, { statusCode })), `${type} from ${JSON.stringify(current)}`).toMatchObject({ changed: false, announcements: [] });
+        }
+      }
+    }
+  });
+
+  it('when the type is a step, then opened and the endings are unmoved; memberError and memberConnected move every open session', () => {
+    expect(statusesUnmovedBy('connect/stepChange')).toEqual(['opened', ...FINAL]);
+    expect(statusesUnmovedBy('connect/memberError')).toEqual(FINAL);
+    expect(statusesUnmovedBy('connect/memberConnected')).toEqual(FINAL);
+  });
+
+  it('when a session moves by any input, then it never leaves the unmoved statuses of a type', () => {
+    const inputs: SessionInput[] = [...TYPES.map((type) => widget(type)), widget(CONNECTED, { connectionId: 'conn_2' }), { kind: 'cancel' }, { kind: 'expire' }];
+    for (const type of TYPES) {
+      const unmoved = statusesUnmovedBy(type);
+      for (const current of STATES.filter((s) => unmoved.includes(s.status))) {
+        for (const input of inputs) expect(unmoved).toContain(transitionSession(current, input).next.status);
+      }
+    }
+  });
+});
+
 describe('sessionStateOf', () => {
   it('when a row has no error time, then lastError is null; with one, it carries the code', () => {
     expect(sessionStateOf({ status: 'opened', connection_id: null, last_error_code: null, last_error_at: null })).toEqual(state());
@@ -232,6 +272,15 @@ describe('which events speak for a connection', () => {
       expect(carriesConnection({ type, aggregator: undefined, aggregatorConnectionId: 'MBR-1' })).toBe(false);
       expect(carriesConnection({ type, aggregator: 'mx', aggregatorConnectionId: undefined })).toBe(false);
     }
+  });
+
+  it('when an event could speak for a connection in some session, then it does not name "no connection"', () => {
+    for (const type of [CONNECTED, MEMBER_ERROR, STATUS_UPDATE]) {
+      // A memberError may name its member without an aggregator and borrow the session connection's.
+      expect(namesNoConnection({ type, aggregatorConnectionId: 'MBR-1' })).toBe(false);
+      expect(namesNoConnection({ type, aggregatorConnectionId: undefined })).toBe(true);
+    }
+    expect(namesNoConnection({ type: 'connect/stepChange', aggregatorConnectionId: 'MBR-1' })).toBe(true);
   });
 
   it('when any other event names a connection, then it does not carry one', () => {

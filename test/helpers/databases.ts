@@ -33,9 +33,12 @@ export interface TestDatabase extends DatabaseHandle {
  * keeps it, unless the test moved its migrations (migrateDown, migrateTo), in which case it is
  * dropped. The run's global teardown drops the schemas kept at the end (test/global-setup.ts).
  */
-export async function createTestDatabase(dialect: Dialect, pool: { poolSize?: number; poolTimeoutMs?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  dialect: Dialect,
+  pool: { poolSize?: number; poolTimeoutMs?: number; onStatement?: (sql: string) => void } = {},
+): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
-    const handle = createDatabase({ dialect: 'sqlite', path: ':memory:' });
+    const handle = createDatabase({ dialect: 'sqlite', path: ':memory:' }, pool.onStatement ? { onStatement: pool.onStatement } : {});
     await handle.migrateToLatest();
     return { ...handle, destroy: () => handle.close() };
   }

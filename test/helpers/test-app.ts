@@ -45,6 +45,8 @@ export interface TestAppOptions {
   dialect?: Dialect;
   /** PostgreSQL pool settings of the test database. */
   pool?: { poolSize?: number; poolTimeoutMs?: number };
+  /** Hears every statement the app sends (to count what a request costs). */
+  onStatement?: (sql: string) => void;
   env?: Record<string, string | undefined>;
   clock?: () => Date;
   /** Start the sandbox UCW on a real loopback port and point the app at it (auth on, static bearer). */
@@ -72,7 +74,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       }
     : {};
   const config = loadConfig(testEnv({ ...sandboxEnv, ...options.env }));
-  const database = await createTestDatabase(options.dialect ?? 'sqlite', options.pool);
+  const database = await createTestDatabase(options.dialect ?? 'sqlite', { ...options.pool, ...(options.onStatement ? { onStatement: options.onStatement } : {}) });
   const logs = captureLogs();
   const deps = await buildDependencies(config, logs.logger, {
     database,

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import type { PostgresCursor, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import type pg from 'pg';
+
+/**
+ * PostgreSQL parses and plans every unnamed statement anew. A statement whose text starts with
+ * this comment goes out as a named prepared statement instead: each pooled connection parses it
+ * once and the server reuses its plan. For hot statements of one fixed text whose result columns
+ * no migration can change (never a bare `select *` in the output: a prepared statement refuses
+ * a changed row type). SQLite ignores the comment (its statements are cached anyway).
+ */
+export const PREPARED = '/* prepared */ ';
+
+// One wrapper per pooled client: Kysely keeps its connection object per client identity.
+const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+
+/** The client as Kysely's PostgreSQL driver uses it, with `PREPARED` statements sent by name. */
+export function withPreparedStatements(client: pg.PoolClient): PostgresPoolClient {
+  let wrapper = wrappers.get(client);
+  if (!wrapper) {
+    function query<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+    function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+    function query<R>(sqlOrCursor: string | PostgresCursor<R>, parameters?: readonly unknown[]): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+      if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as never);
+      const values = [...(parameters ?? [])];
+      if (!sqlOrCursor.startsWith(PREPARED)) return client.query(sqlOrCursor, values) as unknown as Promise<PostgresQueryResult<R>>;
+      // pg parses a named statement on its first use on a connection and only binds it afterwards.
+      return client.query({ name: statementName(sqlOrCursor), text: sqlOrCursor, values }) as unknown as Promise<PostgresQueryResult<R>>;
+    }
+    // Kysely passes `true` to drop a broken connection instead of returning it to the pool.
+    wrapper = { query, release: (...args: [destroy?: boolean]) => client.release(...args) };
+    wrappers.set(client, wrapper);
+  }
+  return wrapper;
+}
+
+const names = new Map<string, string>();
+
+/** A name per text (pg refuses one name for two texts), computed once per text. */
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `p_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    names.set(text, name);
+  }
+  return name;
+}

@@ -1,0 +1,44 @@
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PREPARED } from '../../src/db/prepared-statements.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+
+describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
+  let database: TestDatabase | undefined;
+  afterEach(async () => {
+    await database?.destroy();
+    database = undefined;
+  });
+
+  // One pooled connection, so every statement below runs on the same PostgreSQL session.
+  const open = async () => (database = await createTestDatabase(dialect, { poolSize: 1 }));
+  const preparedHere = async (db: TestDatabase) =>
+    (await sql<{ statement: string }>`select statement from pg_prepared_statements order by statement`.execute(db.db)).rows.map((r) => r.statement);
+
+  it('when a marked statement runs again with other values, then each answers for its own values', async () => {
+    const db = await open();
+    const double = (n: number) => sql<{ doubled: number }>`${sql.raw(PREPARED)}select cast(${n} as integer) * 2 as doubled`.execute(db.db);
+    expect((await double(2)).rows).toEqual([{ doubled: 4 }]);
+    expect((await double(21)).rows).toEqual([{ doubled: 42 }]);
+  });
+
+  it.runIf(dialect === 'postgres')('when a marked statement runs twice, then the connection prepared it once; unmarked ones never', async () => {
+    const db = await open();
+    for (const n of [1, 2]) {
+      await sql`${sql.raw(PREPARED)}select ${n}::int as marked`.execute(db.db);
+      await sql`select ${n}::int as unmarked`.execute(db.db);
+    }
+    expect(await preparedHere(db)).toEqual([`${PREPARED}select $1::int as marked`]);
+  });
+
+  it.runIf(dialect === 'postgres')('when a marked statement fails inside a transaction, then the transaction rolls back and the connection stays usable', async () => {
+    const db = await open();
+    const failing = db.db.transaction().execute(async (trx) => {
+      await sql`${sql.raw(PREPARED)}insert into inbound_webhooks (webhook_id, received_at) values (${'msg_prepared'}, ${'now'})`.execute(trx);
+      await sql`${sql.raw(PREPARED)}select 1 / ${0}::int`.execute(trx);
+    });
+    await expect(failing).rejects.toThrow(/division by zero/);
+    expect(await db.db.selectFrom('inbound_webhooks').selectAll().execute()).toEqual([]);
+    expect((await sql<{ one: number }>`${sql.raw(PREPARED)}select ${1}::int as one`.execute(db.db)).rows).toEqual([{ one: 1 }]);
+  });
+});
