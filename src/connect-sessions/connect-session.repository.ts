@@ -1,9 +1,34 @@
 import { sql } from 'kysely';
-import type { ConnectSessionRow, ConnectSessionUpdate, NewConnectSession } from '../db/schema.js';
+import { executePrepared } from '../db/prepared-statements.js';
+import type { ConnectSessionRow, ConnectSessionUpdate } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
 
-export async function insertConnectSession(db: Db, row: NewConnectSession): Promise<void> {
-  await db.insertInto('connect_sessions').values(row).execute();
+// Every column by name: a prepared statement's result must not change when a migration adds one.
+const COLUMNS = Object.keys({
+  id: true,
+  user_id: true,
+  mode: true,
+  job_types: true,
+  institution_id: true,
+  connection_id: true,
+  target_origin: true,
+  embed: true,
+  presentation: true,
+  redirect_uri: true,
+  single_account_select: true,
+  status: true,
+  failure_reason: true,
+  last_error_code: true,
+  last_error_at: true,
+  load_count: true,
+  expires_at: true,
+  created_at: true,
+  updated_at: true,
+} satisfies Record<keyof ConnectSessionRow, true>) as Array<keyof ConnectSessionRow>;
+
+/** Records a new session (a whole row: one fixed statement, prepared on PostgreSQL). */
+export async function insertConnectSession(db: Db, row: ConnectSessionRow): Promise<void> {
+  await executePrepared(db, db.insertInto('connect_sessions').values(row));
 }
 
 /** Removes a session nobody was ever told about (its direct connect URL could not be minted). */
@@ -26,7 +51,7 @@ export async function updateConnectSession(db: Db, id: string, changes: ConnectS
 
 /** Counts one page load, only while the session is still open and under its load budget; the row as counted. */
 export function countSessionLoad(db: Db, id: string, maxLoads: number, nowIso: string): Promise<ConnectSessionRow | undefined> {
-  return db
+  const query = db
     .updateTable('connect_sessions')
     .set((eb) => ({
       load_count: eb('load_count', '+', 1),
@@ -36,8 +61,8 @@ export function countSessionLoad(db: Db, id: string, maxLoads: number, nowIso: s
     .where('id', '=', id)
     .where('load_count', '<', maxLoads)
     .where('status', 'in', ['created', 'opened'])
-    .returningAll()
-    .executeTakeFirst();
+    .returning(COLUMNS);
+  return executePrepared(db, query).then((result) => result.rows[0]);
 }
 
 /**
