@@ -53,5 +53,5 @@ function statementName(text: string): string {
  */
 export function executePrepared<R>(db: Db, query: Compilable<R>): Promise<QueryResult<R>> {
   const { sql, parameters } = query.compile();
-  return db.executeQuery(CompiledQuery.raw(PREPARED + sql, [...parameters])) as Promise<QueryResult<R>>;
+  return db.executeQuery<R>(CompiledQuery.raw(PREPARED + sql, [...parameters]));
 }
