@@ -57,6 +57,13 @@ async function throughput(builds: Array<{ name: string; product: Product }>): Pr
     const rs = results[i]!;
     console.log(`  ${build.name.padEnd(10)} ${median(rs.map((x) => x.rps)).toFixed(0)} rps, ${median(rs.map((x) => x.cpuUsPerRequest!)).toFixed(0)} µs CPU/req, ${rs.reduce((n, x) => n + x.bad, 0)} bad`);
   });
+  if (path === 'connect-url') {
+    // The bench's added-latency row: requests back to back on one connection.
+    const p50s = builds.map(() => [] as number[]);
+    const spec = { kind: 'fixed' as const, method: 'POST' as const, path: '/connect-url', body: DIRECT_BODY, headers: { 'content-type': 'application/json' }, tokens };
+    for (let r = 0; r < ROUNDS; r += 1) for (const i of r % 2 ? [0, 1] : [1, 0]) p50s[i]!.push(await load<number>({ op: 'latency', base: builds[i]!.product.base, seconds: SECONDS, spec }));
+    builds.forEach((build, i) => console.log(`  ${build.name.padEnd(10)} p50 at 1 connection ${median(p50s[i]!).toFixed(2)} ms`));
+  }
   const ratios = results[1]!.map((x, i) => x.rps / results[0]![i]!.rps);
   console.log(`  this/baseline rps: ${median(ratios).toFixed(2)}× (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
 }
