@@ -35,7 +35,7 @@ export interface TestDatabase extends DatabaseHandle {
  */
 export async function createTestDatabase(dialect: Dialect, pool: { poolSize?: number; poolTimeoutMs?: number } = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
-    const handle = createDatabase({ dialect: 'sqlite', path: ':memory:' });
+    const handle = await createDatabase({ dialect: 'sqlite', path: ':memory:' });
     await handle.migrateToLatest();
     return { ...handle, destroy: () => handle.close() };
   }
@@ -44,12 +44,12 @@ export async function createTestDatabase(dialect: Dialect, pool: { poolSize?: nu
   const spare = spareSchemas.pop();
   const schema = spare ?? `${schemaPrefix()}${randomBytes(6).toString('hex')}`;
   const handle = spare
-    ? createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, ...options })
+    ? await createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, ...options })
     : // Kysely's migrator lists the tables of every schema; a schema dropped by a parallel test file
       // at that moment makes it fail. One advisory lock serialises creating and dropping schemas.
       await underSchemaLock(url, async (admin) => {
         await admin.query(`create schema ${schema}`);
-        const created = createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, ...options });
+        const created = await createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, ...options });
         await created.migrateToLatest();
         return created;
       });
