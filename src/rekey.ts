@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('--batch must be a positive integer');
 
   const box = createSecretBox(config.dataEncryptionKeys);
-  const database = createDatabase(config.database, { poolSize: 2, poolTimeoutMs: config.databasePool.timeoutMs });
+  const database = await createDatabase(config.database, { poolSize: 2, poolTimeoutMs: config.databasePool.timeoutMs });
   try {
     await database.migrateToLatest({ keys: box, log: logger });
     logger.info({ currentKeyId: box.currentKeyId }, 'rekey: starting');

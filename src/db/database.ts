@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, type LogEvent, type Migration, type MigrationProvider } from 'kysely';
-import pg from 'pg';
+import { Kysely, Migrator, sql, type LogEvent, type Migration, type MigrationProvider } from 'kysely';
+import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { MigrationContext } from './migration-context.js';
 import * as initial from './migrations/2026-11-26T0600-initial.js';
@@ -65,24 +65,8 @@ function migrationProvider(dialect: Dialect, context: MigrationContext): Migrati
   };
 }
 
-// PostgreSQL returns bigint (int8) as strings by default; our counters and sequences fit in a double.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-
-/**
- * No pooled PostgreSQL connection became free within DATABASE_POOL_TIMEOUT_MS: the service is
- * overloaded, not broken. Thrown before any statement of the work ran, so nothing is half-written.
- */
-export class DatabaseOverloadedError extends Error {
-  constructor(cause: unknown) {
-    super('no database connection became free in time', { cause });
-    this.name = 'DatabaseOverloadedError';
-  }
-}
-
-// pg-pool's two timeout errors: waiting for a free client, and opening a new one.
-const POOL_TIMEOUT_MESSAGES = new Set(['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout']);
-
-export function createDatabase(
+/** Opens the configured database; PostgreSQL's driver is loaded only when it is the one configured. */
+export async function createDatabase(
   settings: Config['database'],
   options: {
     pgSchema?: string;
@@ -91,7 +75,7 @@ export function createDatabase(
     /** Called with every statement sent, BEGIN and COMMIT included (tests count what a request costs). */
     onStatement?: (sql: string) => void;
   } = {},
-): DatabaseHandle {
+): Promise<DatabaseHandle> {
   const onStatement = options.onStatement;
   const log = onStatement ? { log: (event: LogEvent) => onStatement(event.query.sql) } : {};
   if (settings.dialect === 'sqlite') {
@@ -108,25 +92,9 @@ export function createDatabase(
     return handle(db, 'sqlite', undefined, undefined);
   }
 
-  const schema = options.pgSchema;
-  const pool = new pg.Pool({
-    connectionString: settings.url,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.poolTimeoutMs ?? 5_000,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
-  // An idle client losing its server must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
-  // Kysely acquires every connection through connect(): the one place a pool timeout surfaces.
-  const typedPool = {
-    connect: () =>
-      pool.connect().then(withPreparedStatements, (error: unknown) => {
-        throw error instanceof Error && POOL_TIMEOUT_MESSAGES.has(error.message) ? new DatabaseOverloadedError(error) : error;
-      }),
-    end: () => pool.end(),
-  };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: typedPool }), ...log });
-  return handle(db, 'postgres', pool, schema);
+  const { openPostgres } = await import('./postgres-pool.js');
+  const { db, pool } = openPostgres(settings.url, options, log);
+  return handle(db, 'postgres', pool, options.pgSchema);
 }
 
 function handle(db: Kysely<Database>, dialect: Dialect, pgPool: pg.Pool | undefined, pgSchema: string | undefined): DatabaseHandle {

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { DatabaseOverloadedError } from '../db/database.js';
+import { DatabaseOverloadedError } from '../db/database-errors.js';
 import type { Logger } from '../logger.js';
 import { AppError, errorTitle, type ErrorCode, type FieldError } from './errors.js';
 import { requestIdOf } from './request-id.js';

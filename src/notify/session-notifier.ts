@@ -9,7 +9,6 @@
 import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { LocalSubscribers } from './local-subscribers.js';
-import { startPgListener } from './pg-listener.js';
 
 export interface SessionNotifier {
   /** Signals every subscriber of the session, in this process and (PostgreSQL) in the others. */
@@ -46,13 +45,16 @@ export function createSessionNotifier(database: DatabaseHandle, logger: Logger):
   if (!pool) throw new Error('A PostgreSQL database handle without its pool cannot LISTEN');
   const channel = sessionChannel(database.pgSchema);
   // The pool's own settings (URL, search_path options, TLS), for one connection outside it.
-  const listener = startPgListener({
-    connection: pool.options,
-    channel,
-    logger,
-    onNotification: (sessionId) => subscribers.notify(sessionId),
-    onReconnect: () => subscribers.notifyAll(),
-  });
+  // Imported here, not at the top: a SQLite deployment never loads pg (see db/postgres-pool.ts).
+  const listener = import('./pg-listener.js').then(({ startPgListener }) =>
+    startPgListener({
+      connection: pool.options,
+      channel,
+      logger,
+      onNotification: (sessionId) => subscribers.notify(sessionId),
+      onReconnect: () => subscribers.notifyAll(),
+    }),
+  );
 
   return {
     async publish(sessionId) {
@@ -61,10 +63,10 @@ export function createSessionNotifier(database: DatabaseHandle, logger: Logger):
       await pool.query('select pg_notify($1, $2)', [channel, sessionId]);
     },
     subscribe,
-    ready: () => listener.ready(),
+    ready: async () => (await listener).ready(),
     async close() {
       subscribers.clear();
-      await listener.close();
+      await (await listener).close();
     },
   };
 }

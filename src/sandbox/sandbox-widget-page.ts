@@ -37,9 +37,9 @@ export function renderWidgetPage(sessionId: string): string {
 </head>
 <body>
 <main id="widget" data-session="${sessionId}">
-  <h1>Universal Connect Widget — sandbox</h1>
+  <h1>Universal Connect Widget &mdash; sandbox</h1>
   <p class="note">A simulator: no real bank is contacted. "Failure Bank" refuses any credentials; the password "wrong" is refused once at any bank, and the form stays live for another try.</p>
-  <p data-testid="widget-status" data-state="loading" role="status">Loading…</p>
+  <p data-testid="widget-status" data-state="loading" role="status">Loading&hellip;</p>
   <div id="view"></div>
 </main>
 <script>

@@ -52,7 +52,7 @@ export function renderHostPage(nonce: string, data: HostPageData): string {
     title: 'Connect your account',
     style: STYLE,
     body: html`<main>
-<p id="status" class="status" data-testid="host-status" data-state="loading" role="status" aria-live="polite">Loading…</p>
+<p id="status" class="status" data-testid="host-status" data-state="loading" role="status" aria-live="polite">Loading&hellip;</p>
 <p id="notice" class="notice" data-testid="host-notice" role="alert" hidden></p>
 <p class="actions"><button type="button" id="cancel" class="secondary" data-testid="cancel-button">Cancel</button></p>
 <p id="continue" class="panel" hidden><a id="continue-link" class="button" data-testid="continue-link" target="_top" rel="noreferrer">Continue</a></p>

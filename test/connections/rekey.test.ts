@@ -153,7 +153,7 @@ describe('npm run rekey', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rekey-'));
     try {
       const url = `sqlite:${join(dir, 'bff.sqlite')}`;
-      const setup = createDatabase({ dialect: 'sqlite', path: join(dir, 'bff.sqlite') });
+      const setup = await createDatabase({ dialect: 'sqlite', path: join(dir, 'bff.sqlite') });
       const oldBox = createSecretBox([OLD]);
       await setup.migrateToLatest({ keys: oldBox, log: captureLogs().logger });
       const sealed = oldBox.seal('MBR-cli');
@@ -173,7 +173,7 @@ describe('npm run rekey', () => {
       expect(stdout).toContain('"event":"rekey_done"');
       expect(stdout).not.toContain('MBR-cli');
 
-      const check = createDatabase({ dialect: 'sqlite', path: join(dir, 'bff.sqlite') });
+      const check = await createDatabase({ dialect: 'sqlite', path: join(dir, 'bff.sqlite') });
       const row = await check.db.selectFrom('connections').selectAll().executeTakeFirstOrThrow();
       const ring = createSecretBox([NEW]);
       expect([row.encryption_key_id, ring.open(row.aggregator_connection_id, 'new'), row.lookup_key]).toEqual(['new', 'MBR-cli', ring.lookupKey('mx', 'MBR-cli')]);

@@ -38,7 +38,7 @@ export async function createTestDatabase(
   pool: { poolSize?: number; poolTimeoutMs?: number; onStatement?: (sql: string) => void } = {},
 ): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
-    const handle = createDatabase({ dialect: 'sqlite', path: ':memory:' }, pool.onStatement ? { onStatement: pool.onStatement } : {});
+    const handle = await createDatabase({ dialect: 'sqlite', path: ':memory:' }, pool.onStatement ? { onStatement: pool.onStatement } : {});
     await handle.migrateToLatest();
     return { ...handle, destroy: () => handle.close() };
   }
@@ -47,12 +47,12 @@ export async function createTestDatabase(
   const spare = spareSchemas.pop();
   const schema = spare ?? `${schemaPrefix()}${randomBytes(6).toString('hex')}`;
   const handle = spare
-    ? createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, ...options })
+    ? await createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, ...options })
     : // Kysely's migrator lists the tables of every schema; a schema dropped by a parallel test file
       // at that moment makes it fail. One advisory lock serialises creating and dropping schemas.
       await underSchemaLock(url, async (admin) => {
         await admin.query(`create schema ${schema}`);
-        const created = createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, ...options });
+        const created = await createDatabase({ dialect: 'postgres', url }, { pgSchema: schema, ...options });
         await created.migrateToLatest();
         return created;
       });

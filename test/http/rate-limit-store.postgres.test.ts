@@ -21,7 +21,7 @@ describe.runIf(testDialects.includes('postgres'))('the shared rate-limit store o
 
   async function twoInstances() {
     database = await createTestDatabase('postgres');
-    other = createDatabase({ dialect: 'postgres', url: process.env.TEST_DATABASE_URL! }, { pgSchema: database.pgSchema!, poolSize: 2 });
+    other = await createDatabase({ dialect: 'postgres', url: process.env.TEST_DATABASE_URL! }, { pgSchema: database.pgSchema!, poolSize: 2 });
     const logs = captureLogs();
     const make = (handle: DatabaseHandle) => {
       const store = postgresRateLimitStore({ database: handle, logger: logs.logger, now: () => now, flushMs: 60_000 });
@@ -76,7 +76,7 @@ describe.runIf(testDialects.includes('postgres'))('the shared rate-limit store o
   it('when the database is unreachable, then requests are allowed (fail open) and one warning is logged', async () => {
     database = await createTestDatabase('postgres');
     // Nothing listens on port 9: every query fails at once.
-    other = createDatabase({ dialect: 'postgres', url: 'postgres://postgres@127.0.0.1:9/none' }, { poolSize: 1 });
+    other = await createDatabase({ dialect: 'postgres', url: 'postgres://postgres@127.0.0.1:9/none' }, { poolSize: 1 });
     const logs = captureLogs();
     const store = postgresRateLimitStore({ database: other, logger: logs.logger, now: () => now, flushMs: 60_000 });
     const verdicts = [];

@@ -107,7 +107,7 @@ describe.runIf(testDialects.includes('postgres'))('session notifier on postgres 
   /** Two "BFF processes": separate pools and notifiers over one schema. */
   async function twoInstances() {
     database = await createTestDatabase('postgres');
-    second = createDatabase({ dialect: 'postgres', url }, { pgSchema: database.pgSchema!, poolSize: 2 });
+    second = await createDatabase({ dialect: 'postgres', url }, { pgSchema: database.pgSchema!, poolSize: 2 });
     const one = createSessionNotifier(database, captureLogs().logger);
     const two = createSessionNotifier(second, captureLogs().logger);
     notifiers.push(one, two);

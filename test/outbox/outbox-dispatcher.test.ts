@@ -299,7 +299,7 @@ describe.runIf(testDialects.includes('postgres'))('outbox dispatcher across proc
   it('when two dispatchers with their own pools run concurrently, then each message is delivered exactly once', async () => {
     const { createDatabase } = await import('../../src/db/database.js');
     const database = await createTestDatabase('postgres');
-    const other = createDatabase({ dialect: 'postgres', url: process.env.TEST_DATABASE_URL! }, { pgSchema: database.pgSchema!, poolSize: 5 });
+    const other = await createDatabase({ dialect: 'postgres', url: process.env.TEST_DATABASE_URL! }, { pgSchema: database.pgSchema!, poolSize: 5 });
     const receiver = await startReceiver(() => ({ status: 200, delayMs: 10 }));
     const agent = new Agent();
     try {
