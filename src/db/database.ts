@@ -11,7 +11,6 @@ import * as sessionLastError from './migrations/2026-11-30T2110-session-last-err
 import * as rateLimits from './migrations/2026-11-30T2120-rate-limits.js';
 import * as connectionsInstitutionIndex from './migrations/2026-11-30T2330-connections-institution-index.js';
 import type { Database } from './schema.js';
-import { withPreparedStatements } from './prepared-statements.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 export type Dialect = 'sqlite' | 'postgres';
