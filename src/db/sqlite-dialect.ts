@@ -132,7 +132,9 @@ class GroupCommitDriver implements Driver {
     });
   }
 
+  /** Lets a running transaction end first: committing the group under it would commit half of it. */
   async destroy(): Promise<void> {
+    while (this.#owner !== undefined) await this.#ownerEnded;
     this.commitGroup();
     this.database.close();
   }

@@ -118,6 +118,24 @@ describe('SQLite dialect (statement cache, group commit)', () => {
     expect(deleted.numDeletedRows).toBe(1n);
   });
 
+  it('when the database is closed while a transaction runs, then the transaction ends first and is committed whole', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const transaction = db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ id: 1, name: 'first half' }).execute();
+      await held;
+      await trx.insertInto('items').values({ id: 2, name: 'second half' }).execute();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const closed = db.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(committed()).toEqual([]);
+    release();
+    await Promise.all([transaction, closed]);
+    expect(committed()).toEqual([1, 2]);
+    db = new Kysely<Items>({ dialect: sqliteDialect(new SQLite(join(dir, 'db.sqlite'))) }); // for afterEach
+  });
+
   it('when a schema change arrives while a group is open, then the group commits first and the change runs on its own', async () => {
     const grouped = insert(1);
     await sql`create table other (id integer primary key)`.execute(db);
