@@ -134,13 +134,13 @@ class GroupCommitDriver implements Driver {
 
   /** Lets a running transaction end first: committing the group under it would commit half of it. */
   async destroy(): Promise<void> {
-    while (this.#owner !== undefined) await this.#ownerEnded;
+    await this.untilFree();
     this.commitGroup();
     this.database.close();
   }
 
-  /** Waits while another connection holds a transaction. */
-  async untilFree(connection: Connection): Promise<void> {
+  /** Waits while another connection (any, without one) holds a transaction. */
+  async untilFree(connection?: Connection): Promise<void> {
     while (this.#owner !== undefined && this.#owner !== connection) await this.#ownerEnded;
   }
 
@@ -181,11 +181,10 @@ class GroupCommitDriver implements Driver {
     if (this.#owner !== connection) return;
     try {
       // SQLite abandons the whole transaction on some errors (I/O, disk full): the group is lost.
-      if (!this.database.inTransaction) throw this.failGroup(this.#group, new Error('SQLite rolled the transaction back'));
+      if (!this.database.inTransaction) throw new Error('SQLite rolled the transaction back');
       end();
     } catch (error) {
-      this.failGroup(this.#group, error);
-      throw error;
+      throw this.failGroup(this.#group, error);
     } finally {
       this.#owner = undefined;
       this.#endOwner();

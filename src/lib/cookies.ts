@@ -2,7 +2,7 @@
  * The value of the cookie `name` in a `Cookie` request header, or undefined. Only the one cookie
  * the service reads (the platform's auth cookie) is ever looked for, so the header is scanned
  * for it where it is needed instead of being parsed into an object on every request. Values are
- * percent-decoded as `cookie`/cookie-parser decode them; a value that does not decode is taken as is.
+ * percent-decoded as the `cookie` package (Express's) decodes them; a value that does not decode is taken as is.
  */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;

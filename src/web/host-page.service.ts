@@ -28,12 +28,16 @@ export function createHostPageService(deps: HostPageServiceDeps) {
     }
   }
 
+  /** Direct-embed sessions never had a host page link: answered as for an unknown one. */
+  function assertHostEmbed(session: Pick<ConnectSessionRow, 'embed'>): void {
+    if (session.embed !== 'host') throw new AppError('not_found', 'No such connect session.');
+  }
+
   /** The session behind a valid capability, still open; nothing is counted. */
   async function authorize(sessionId: string, capability: Capability | undefined): Promise<{ session: ConnectSessionRow; capability: Capability; now: Date }> {
     const now = deps.clock();
     const session = await deps.sessions.findByCapability(sessionId, capability, now);
-    // Direct-embed sessions never had a host page URL; answer as for an unknown one.
-    if (session.embed !== 'host') throw new AppError('not_found', 'No such connect session.');
+    assertHostEmbed(session);
     assertOpen(session, now);
     return { session, capability: capability!, now };
   }
@@ -49,7 +53,7 @@ export function createHostPageService(deps: HostPageServiceDeps) {
     async openSession(sessionId: string, capability: Capability | undefined): Promise<{ session: ConnectSessionRow; capability: Capability }> {
       const now = deps.clock();
       const facts = await deps.sessions.checkCapability(sessionId, capability, now);
-      if (facts.embed !== 'host') throw new AppError('not_found', 'No such connect session.');
+      assertHostEmbed(facts);
       const counted = isPastExpiry(facts, now) ? undefined : await deps.sessions.countLoad(facts.id, now);
       if (!counted) {
         // Ended (the current row says how), expired, or the budget is spent.
