@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ url: config.publicUrl, host: config.host, port }, 'ucw-bff listening');
+    // The pid tells an operator (and a supervisor) which process holds the port.
+    logger.info({ url: config.publicUrl, host: config.host, port, pid: process.pid }, 'ucw-bff listening');
     flushLogsNow(logger);
   });
   // Slow-loris protection without cutting off SSE streams (they send heartbeats well inside these).

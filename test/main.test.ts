@@ -118,10 +118,15 @@ describe('npm start and .env', () => {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await expect.poll(() => output, { timeout: TSX_START_BUDGET_MS }).toContain('ucw-bff listening');
+    const listening = JSON.parse(output.split('\n').find((line) => line.includes('ucw-bff listening')) ?? '{}') as { pid?: number };
+    expect(listening.pid).toBeGreaterThan(0);
+    expect(listening.pid).not.toBe(child.pid); // the service runs under npm, as a child of it
     child.kill('SIGTERM');
     await once(child, 'exit');
     expect(output).toContain('shutdown complete');
-    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    // The service's own process is gone. (Not "nothing answers on the port": a test running in
+    // parallel may bind the freed port the moment it is released.)
+    expect(() => process.kill(listening.pid ?? 0, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   }, TSX_START_BUDGET_MS + 30_000);
 
   it('when the working directory has a .env, then the service reads it and the environment wins over it', async () => {
