@@ -5,7 +5,9 @@
  * on (so each connection ends after its current request) and closes connections the moment they
  * fall idle, while requests in flight finish normally.
  */
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Express } from 'express';
+import { expressObjectClasses } from './express-objects.js';
 
 export interface DrainableServer {
   server: Server;
@@ -15,10 +17,10 @@ export interface DrainableServer {
   forceClose(): void;
 }
 
-export function createDrainableServer(handler: RequestListener): DrainableServer {
+export function createDrainableServer(app: Express): DrainableServer {
   let draining = false;
   const open = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
+  const server = createServer(expressObjectClasses(app), (req, res) => {
     open.add(res);
     res.once('close', () => {
       open.delete(res);
@@ -26,7 +28,7 @@ export function createDrainableServer(handler: RequestListener): DrainableServer
       if (draining) setImmediate(() => server.closeIdleConnections());
     });
     if (draining) res.setHeader('Connection', 'close');
-    handler(req, res);
+    app(req, res);
   });
 
   return {

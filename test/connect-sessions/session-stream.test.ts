@@ -1,11 +1,11 @@
 import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { buildDependencies } from '../../src/dependencies.js';
 import { loadConfig } from '../../src/config.js';
-import { catchUpStreams } from '../../src/events/session-stream.js';
+import { catchUpStreams, StreamRegistry, type OpenStream } from '../../src/events/session-stream.js';
 import { appendEvent } from '../../src/events/event-log.repository.js';
 import { createTestDatabase, testDialects } from '../helpers/databases.js';
 import { bearer, createConnectUrl, relay, v1Connected } from '../helpers/flows.js';
@@ -144,7 +144,7 @@ describe.each(testDialects)('SSE catch-up without a signal on %s', (dialect) => 
       await appendEvent(database.db, systemEvent('cs_current', 'c1', 'opened'));
       const [current] = await database.db.selectFrom('connection_events').select('seq').where('dedupe_key', '=', 'c1').execute();
       const pumped: string[] = [];
-      const stream = (name: string, sessionId: string, seq: number) => ({ sessionId, seq, pump: () => pumped.push(name), close: () => undefined });
+      const stream = (name: string, sessionId: string, seq: number) => ({ sessionId, seq, pump: () => pumped.push(name), beat: () => undefined, close: () => undefined });
       await catchUpStreams(database.db, [
         stream('behind', 'cs_behind', 0),
         stream('current', 'cs_current', current!.seq),
@@ -154,6 +154,35 @@ describe.each(testDialects)('SSE catch-up without a signal on %s', (dialect) => 
       expect(pumped).toEqual(['behind', 'behind, second tab']);
     } finally {
       await database.destroy();
+    }
+  });
+});
+
+describe('StreamRegistry', () => {
+  it('when streams are open, then one timer beats every one of them each interval and catches up, and stops with the last stream', async () => {
+    vi.useFakeTimers();
+    try {
+      const registry = new StreamRegistry();
+      const beats: string[] = [];
+      const caughtUp: string[][] = [];
+      const stream = (sessionId: string): OpenStream => ({ sessionId, seq: 0, pump: () => undefined, beat: () => beats.push(sessionId), close: () => undefined });
+      const leaveA = registry.add(stream('a'));
+      const leaveB = registry.add(stream('b'));
+      const catchUp = async (streams: OpenStream[]) => void caughtUp.push(streams.map((s) => s.sessionId));
+      registry.startHeartbeat(1_000, catchUp);
+      registry.startHeartbeat(1_000, catchUp); // idempotent: still one timer
+      await vi.advanceTimersByTimeAsync(999);
+      expect(beats).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(beats).toEqual(['a', 'b']);
+      expect(caughtUp).toEqual([['a', 'b']]);
+      leaveA();
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(beats).toEqual(['a', 'b', 'b']);
+      leaveB();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });
