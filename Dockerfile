@@ -16,6 +16,11 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
     DATABASE_URL=sqlite:/app/data/ucw-bff.sqlite
+# glibc malloc: give freed memory back to the system instead of keeping it for later (an explicit
+# trim threshold turns off the adaptive one, which only ever rises), and two arenas rather than
+# eight a core. About 12 MiB less resident memory at idle; no measurable cost under load (issue #10).
+ENV MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 # dist/ holds every JavaScript dependency; only the packages scripts/build-server.mjs keeps
 # external are needed at run time: better-sqlite3 (a native addon, built by `npm ci` above for this

@@ -119,6 +119,14 @@ export async function until200(url: string, since: number, child: ChildProcess):
   }
 }
 
+/**
+ * The glibc malloc settings the production image runs with (the Dockerfile's `MALLOC_*` ENV),
+ * read from there so the bench runs the product in the environment production gives it.
+ */
+const imageMallocSettings = Object.fromEntries(
+  [...readFileSync(join(root, 'Dockerfile'), 'utf8').matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map((match) => [match[1]!, match[2]!]),
+);
+
 export interface Product {
   base: string;
   child: ChildProcess;
@@ -148,6 +156,7 @@ export async function startProduct(ucwUrl: string, databaseUrl: string, nodeArgs
     WEBHOOK_SECRETS: WEBHOOK_SECRET,
     RATE_LIMIT_CONNECT_URL_PER_MIN: '100000',
     RATE_LIMIT_IP_PER_MIN: '1000000',
+    ...imageMallocSettings,
   };
   const started = performance.now();
   // Logs go where a container's would, at the default level; /dev/null keeps the bench from paying for them.
