@@ -12,7 +12,7 @@
  * for a slot while its lease runs), and a finished delivery frees its slot for the next poll at
  * once: one slow receiver answer never holds up a whole batch.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from '../lib/undici.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { OutboxRow } from '../db/schema.js';
 import { backoffDelayMs, type BackoffPolicy } from '../jobs/backoff.js';

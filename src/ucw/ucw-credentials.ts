@@ -10,7 +10,7 @@
  *
  * Secrets (client secret, access tokens) never appear in error messages or logs.
  */
-import { getGlobalDispatcher, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, type Dispatcher } from '../lib/undici.js';
 import type { Config } from '../config.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../logger.js';

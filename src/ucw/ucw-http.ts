@@ -4,7 +4,7 @@
  * to `AppError`s, a debug line per call that never carries query values or ids, and one count
  * per call in `ucw_bff_ucw_calls_total{operation,outcome}`.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from '../lib/undici.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
