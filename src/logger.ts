@@ -103,13 +103,11 @@ const LOG_FLUSH_MS = 100;
  * pino's own writer on fd 1 (far cheaper per line than the process.stdout stream), buffered: it
  * writes once 4 KiB have gathered or every 100 ms, instead of one system call per line (one per
  * request, for the access log). pino flushes it when the process exits, whatever the reason;
- * only a SIGKILL can lose the last 100 ms of lines.
+ * only a SIGKILL can lose the last 100 ms of lines. The writer's own periodic flush, not a timer
+ * calling `flush(callback)`: with a callback, every flush also fsyncs stdout, ten a second.
  */
 function bufferedStdout(): pino.DestinationStream {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  // The callback takes the error flush reports once the stream has ended (at exit).
-  setInterval(() => stream.flush(() => undefined), LOG_FLUSH_MS).unref();
-  return stream;
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_MS });
 }
 
 /**

@@ -49,6 +49,9 @@ describe('the service process', () => {
       const refused = await rawExchange(port, 'NOT HTTP\r\n\r\n');
       expect(refused.statusLine).toMatch(/^HTTP\/1\.1 400 /);
       expect(JSON.parse(refused.body)).toMatchObject({ code: 'malformed_request', status: 400 });
+      // Logs are buffered (4 KiB or 100 ms): one request's access line still comes out while the process runs.
+      expect((await fetch(`http://127.0.0.1:${port}/no-such-route`)).status).toBe(404);
+      expect(JSON.parse(await service.waitFor(/"path":"\/no-such-route"/, 5_000))).toMatchObject({ msg: 'request completed', res: { statusCode: 404 } });
     } finally {
       expect(await service.stop()).toBe(0);
     }
