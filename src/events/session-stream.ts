@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database, ConnectSessionRow } from '../db/schema.js';
+import { findConnectSession } from '../connect-sessions/connect-session.repository.js';
 import { latestSessionChangeSeqs, listSessionChanges } from './event-log.repository.js';
 import { ENDED_WITHOUT_CONNECTION, isFinalStreamEvent, isPastExpiry } from './state-machine.js';
 import type { SessionNotifier } from '../notify/session-notifier.js';
@@ -140,6 +141,8 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
     'X-Accel-Buffering': 'no',
   });
   keepOnlyWhatStreamsNeed(req, res);
+  // What the stream goes on needing of the session; the closures below never hold the whole row.
+  const { id: sessionId, status: statusAtOpen, expires_at: expiresAt } = session;
   let closed = false;
   let reading = Promise.resolve();
 
@@ -155,10 +158,10 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
   const pump = () => {
     reading = reading.then(async () => {
       if (closed) return;
-      const changes = await listSessionChanges(deps.db, session.id, stream.seq);
+      const changes = await listSessionChanges(deps.db, sessionId, stream.seq);
       for (const change of changes) {
         const data = JSON.parse(change.metadata) as Record<string, unknown>;
-        res.write(`id: ${change.seq}\nevent: ${change.type}\ndata: ${JSON.stringify({ sessionId: session.id, ...data })}\n\n`);
+        res.write(`id: ${change.seq}\nevent: ${change.type}\ndata: ${JSON.stringify({ sessionId, ...data })}\n\n`);
         stream.seq = change.seq;
         if (isFinalStreamEvent(change.type, data, deps.verificationEnabled)) {
           close();
@@ -171,21 +174,23 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
   const beat = () => {
     res.write(': heartbeat\n\n');
     // The sweep ends expired sessions too, but only every minute: an open stream need not wait.
-    if (!ENDED_WITHOUT_CONNECTION.has(session.status) && isPastExpiry(session, deps.clock())) {
-      deps.expireIfDue(session).catch(() => undefined);
+    if (!ENDED_WITHOUT_CONNECTION.has(statusAtOpen) && isPastExpiry({ expires_at: expiresAt }, deps.clock())) {
+      findConnectSession(deps.db, sessionId)
+        .then((current) => current && deps.expireIfDue(current))
+        .catch(() => undefined);
     }
   };
 
   // Plain data, no getter: V8 keeps an object literal with an accessor in dictionary mode (~0.4 KiB a stream).
-  const stream: OpenStream = { sessionId: session.id, seq: lastEventId(req), pump, beat, close };
+  const stream: OpenStream = { sessionId, seq: lastEventId(req), pump, beat, close };
   const fresh = stream.seq === 0;
   // A fresh subscriber first learns where the session stands.
-  if (fresh) res.write(`event: snapshot\ndata: ${JSON.stringify({ sessionId: session.id, status: session.status })}\n\n`);
-  const unsubscribe = deps.notifier.subscribe(session.id, pump);
+  if (fresh) res.write(`event: snapshot\ndata: ${JSON.stringify({ sessionId, status: statusAtOpen })}\n\n`);
+  const unsubscribe = deps.notifier.subscribe(sessionId, pump);
   const unregister = registry.add(stream);
   registry.startHeartbeat(deps.heartbeatMs, (streams) => catchUpStreams(deps.db, streams));
   req.on('close', () => close());
-  if (ENDED_WITHOUT_CONNECTION.has(session.status) && fresh) {
+  if (ENDED_WITHOUT_CONNECTION.has(statusAtOpen) && fresh) {
     pump();
     reading = reading.then(() => close());
     return;
