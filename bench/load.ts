@@ -32,6 +32,7 @@ export type Command =
   | { op: 'close-streams' };
 
 let webhookCounter = 0;
+let stepCounter = 0;
 const started = Date.now();
 
 /** Standard Webhooks signature over `<id>.<timestamp>.<body>` (the product verifies the same). */
@@ -90,7 +91,8 @@ function requestOf(spec: RequestSpec): autocannon.Request {
           const body =
             spec.event === 'connected'
               ? connectedEvent(spec.userId, sessionId)
-              : JSON.stringify({ type: 'connect/stepChange', userId: spec.userId, sessionId, metadata: { current: `step-${started}-${i}`, previous: 'bench' } });
+              : // A new step every time (a counter across rounds, not the round's `i`): the same content again would be a duplicate.
+                JSON.stringify({ type: 'connect/stepChange', userId: spec.userId, sessionId, metadata: { current: `step-${started}-${(stepCounter += 1)}`, previous: 'bench' } });
           return { ...req, body, headers: signedEvent(spec.secret, body) };
         },
       };

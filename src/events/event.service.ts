@@ -315,9 +315,12 @@ export function createEventService(deps: EventServiceDeps) {
     created_at: iso(now),
   });
 
-  /** A redelivery, or an event recorded before: nothing changed; the answer shows how things stand. */
-  async function unchanged(incoming: IncomingEvent, event: NormalizedEvent): Promise<RecordResult> {
-    const session = incoming.sessionId ? await findConnectSession(deps.db, incoming.sessionId) : undefined;
+  /**
+   * A redelivery, or an event recorded before: nothing changed; the answer shows how things stand.
+   * `known` is the session as just read, when the caller has it.
+   */
+  async function unchanged(incoming: IncomingEvent, event: NormalizedEvent, known?: { session: ConnectSessionRow | undefined }): Promise<RecordResult> {
+    const session = known ? known.session : incoming.sessionId ? await findConnectSession(deps.db, incoming.sessionId) : undefined;
     const connection =
       event.aggregator && event.aggregatorConnectionId
         ? await findConnectionByLookupKey(deps.db, deps.secretBox.lookupKeys(event.aggregator, event.aggregatorConnectionId))
@@ -344,7 +347,7 @@ export function createEventService(deps: EventServiceDeps) {
       session: incoming.sessionId ? { id: incoming.sessionId, userId: incoming.userId, unmovedStatuses: statusesUnmovedBy(incoming.type) } : undefined,
     });
     if (outcome.kind === 'not_quiet') return { session: outcome.session };
-    if (outcome.kind !== 'appended') return unchanged(incoming, event);
+    if (outcome.kind !== 'appended') return unchanged(incoming, event, { session: outcome.session });
     deps.metrics.eventsRecorded.inc({ type: incoming.type, source: incoming.source });
     const forward = outcome.session ? await forwardFor(incoming.type, outcome.session, undefined, errorOf(event)) : undefined;
     return { recorded: true, session: outcome.session, connection: undefined, normalized: event, forward };

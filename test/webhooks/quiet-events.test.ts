@@ -73,9 +73,12 @@ describe.each(testDialects)('POST /events that leave the session as it is, on %s
     const body = step('quiet-user-2', sessionId, 'again');
     expect((await send(body, 'msg_quiet_again')).body.duplicate).toBe(false);
     const before = await eventsOf(sessionId);
+    statements = [];
     const again = await send(body, 'msg_quiet_again');
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ received: true, duplicate: true, connectionId: null, sessionStatus: 'opened' });
+    // PostgreSQL answers a redelivery from the one statement too (the session comes with it).
+    if (dialect === 'postgres') expect(statements).toHaveLength(1);
     expect(await eventsOf(sessionId)).toEqual(before);
   });
 
@@ -84,8 +87,11 @@ describe.each(testDialects)('POST /events that leave the session as it is, on %s
     const body = step('quiet-user-3', sessionId, 'same');
     expect((await send(body, 'msg_quiet_same_1')).body.duplicate).toBe(false);
     const before = await eventsOf(sessionId);
+    statements = [];
     const res = await send(body, 'msg_quiet_same_2');
     expect(res.body).toEqual({ received: true, duplicate: true, connectionId: null, sessionStatus: 'opened' });
+    // PostgreSQL: one statement (the event is found in the log before the id would be remembered).
+    if (dialect === 'postgres') expect(statements).toHaveLength(1);
     expect(await eventsOf(sessionId)).toEqual(before);
     expect(await remembered('msg_quiet_same_1')).toBe(true);
     expect(await remembered('msg_quiet_same_2')).toBe(false);
