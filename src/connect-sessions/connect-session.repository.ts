@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { executePrepared } from '../db/prepared-statements.js';
+import { executePrepared, preparedInsert } from '../db/prepared-statements.js';
 import type { ConnectSessionRow, ConnectSessionUpdate } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
 
@@ -27,9 +27,7 @@ const COLUMNS = Object.keys({
 } satisfies Record<keyof ConnectSessionRow, true>) as Array<keyof ConnectSessionRow>;
 
 /** Records a new session (a whole row: one fixed statement, prepared on PostgreSQL). */
-export async function insertConnectSession(db: Db, row: ConnectSessionRow): Promise<void> {
-  await executePrepared(db, db.insertInto('connect_sessions').values(row));
-}
+export const insertConnectSession: (db: Db, row: ConnectSessionRow) => Promise<void> = preparedInsert('connect_sessions', COLUMNS);
 
 /** Removes a session nobody was ever told about (its direct connect URL could not be minted). */
 export async function deleteConnectSession(db: Db, id: string): Promise<void> {

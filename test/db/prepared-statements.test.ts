@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PREPARED } from '../../src/db/prepared-statements.js';
+import { PREPARED, preparedInsert } from '../../src/db/prepared-statements.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 
 describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
@@ -20,6 +20,20 @@ describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
     const double = (n: number) => sql<{ doubled: number }>`${sql.raw(PREPARED)}select cast(${n} as integer) * 2 as doubled`.execute(db.db);
     expect((await double(2)).rows).toEqual([{ doubled: 4 }]);
     expect((await double(21)).rows).toEqual([{ doubled: 42 }]);
+  });
+
+  it('when rows go in through preparedInsert, then each is stored with its own values, a missing column as null, in one statement text', async () => {
+    const db = await open();
+    const insertHook = preparedInsert('inbound_webhooks', ['webhook_id', 'received_at']);
+    await insertHook(db.db, { webhook_id: 'msg_a', received_at: '2026-12-01T00:00:00.000Z' });
+    await insertHook(db.db, { received_at: '2026-12-01T00:00:01.000Z', webhook_id: 'msg_b' }); // key order does not matter
+    await expect(insertHook(db.db, { webhook_id: 'msg_c' } as never)).rejects.toThrow(/null/i); // bound as null: received_at is NOT NULL
+    const rows = await db.db.selectFrom('inbound_webhooks').select(['webhook_id', 'received_at']).orderBy('webhook_id').execute();
+    expect(rows).toEqual([
+      { webhook_id: 'msg_a', received_at: '2026-12-01T00:00:00.000Z' },
+      { webhook_id: 'msg_b', received_at: '2026-12-01T00:00:01.000Z' },
+    ]);
+    if (dialect === 'postgres') expect(await preparedHere(db)).toEqual([expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks"/)]);
   });
 
   it.runIf(dialect === 'postgres')('when a marked statement runs twice, then the connection prepared it once; unmarked ones never', async () => {
