@@ -122,6 +122,7 @@ export function createApp(deps: Dependencies): Express {
         heartbeatMs: config.sseHeartbeatSeconds * 1000,
         clock: deps.clock,
         expireIfDue: (session) => deps.events.expireIfDue(session),
+        findSession: (id) => deps.connectSessions.findById(id),
       },
       streams: deps.streams,
     }),

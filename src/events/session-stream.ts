@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database, ConnectSessionRow } from '../db/schema.js';
-import { findConnectSession } from '../connect-sessions/connect-session.repository.js';
 import { latestSessionChangeSeqs, listSessionChanges } from './event-log.repository.js';
 import { ENDED_WITHOUT_CONNECTION, isFinalStreamEvent, isPastExpiry } from './state-machine.js';
 import type { SessionNotifier } from '../notify/session-notifier.js';
@@ -15,6 +14,8 @@ export interface SessionStreamDeps {
   clock: () => Date;
   /** Ends the session if its expiry has passed; the recorded ending then reaches the stream. */
   expireIfDue: (session: ConnectSessionRow) => Promise<ConnectSessionRow>;
+  /** The session as it stands now (a stream keeps only its id, status and expiry). */
+  findSession: (id: string) => Promise<ConnectSessionRow | undefined>;
 }
 
 /** One open stream, as the registry sees it. */
@@ -175,7 +176,8 @@ export function streamSession(deps: SessionStreamDeps, registry: StreamRegistry,
     res.write(': heartbeat\n\n');
     // The sweep ends expired sessions too, but only every minute: an open stream need not wait.
     if (!ENDED_WITHOUT_CONNECTION.has(statusAtOpen) && isPastExpiry({ expires_at: expiresAt }, deps.clock())) {
-      findConnectSession(deps.db, sessionId)
+      deps
+        .findSession(sessionId)
         .then((current) => current && deps.expireIfDue(current))
         .catch(() => undefined);
     }
