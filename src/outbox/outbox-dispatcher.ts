@@ -20,6 +20,7 @@ import { claimDue, recordOutcome, type LeaseOutcome } from '../jobs/lease.js';
 import { createPollingLoop, describe, type PollingLoop } from '../jobs/polling-loop.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { deadline } from '../lib/deadline.js';
 import { signWebhook } from '../lib/standard-webhooks.js';
 import { countDeadOutbox } from './outbox.repository.js';
 import { retryAfterMs } from '../lib/retry-after.js';
@@ -87,7 +88,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   /** One POST; resolves with the HTTP status and Retry-After, or a transport failure description. */
   async function post(row: OutboxRow): Promise<{ status: number; retryAfter: string | undefined } | { failure: string }> {
     const signed = signWebhook({ id: row.id, timestamp: Math.floor(clock().getTime() / 1000), body: row.payload, secret: options.secret });
-    const signal = AbortSignal.timeout(fetchTimeoutMs);
+    const { signal, clear } = deadline(fetchTimeoutMs);
     try {
       const response = await request(options.url, {
         method: 'POST',
@@ -104,6 +105,8 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
     } catch (error) {
       return { failure: signal.aborted ? `timed out after ${fetchTimeoutMs} ms` : transportFailure(error) };
+    } finally {
+      clear();
     }
   }
 

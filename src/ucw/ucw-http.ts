@@ -6,6 +6,7 @@
  */
 import { Agent, request, type Dispatcher } from '../lib/undici.js';
 import { AppError } from '../http/errors.js';
+import { deadline } from '../lib/deadline.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -116,7 +117,7 @@ const PROGRAMMING_ERROR_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_MOCK_ERR_MO
  */
 export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
   const started = performance.now();
-  const signal = AbortSignal.timeout(req.timeoutMs);
+  const { signal, clear } = deadline(req.timeoutMs);
   const logFields = { upstream: req.upstream, method: req.method, route: req.route };
   const count = (outcome: UcwCallOutcome) => req.calls?.inc({ operation: req.operation, outcome });
   try {
@@ -164,6 +165,8 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       cause: error,
       headers: { 'Retry-After': RETRY_AFTER_SECONDS },
     });
+  } finally {
+    clear();
   }
 }
 
