@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { batchedWrite } from '../db/batched-writes.js';
 import { executePrepared, preparedInsert } from '../db/prepared-statements.js';
-import type { ConnectSessionRow, ConnectSessionUpdate } from '../db/schema.js';
+import type { ConnectSessionRow, ConnectSessionUpdate, Database } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
 
 // Every column by name: a prepared statement's result must not change when a migration adds one.
@@ -26,8 +27,12 @@ const COLUMNS = Object.keys({
   updated_at: true,
 } satisfies Record<keyof ConnectSessionRow, true>) as Array<keyof ConnectSessionRow>;
 
-/** Records a new session (a whole row: one fixed statement, prepared on PostgreSQL). */
-export const insertConnectSession: (db: Db, row: ConnectSessionRow) => Promise<void> = preparedInsert('connect_sessions', COLUMNS);
+const insertSessions = preparedInsert('connect_sessions', COLUMNS);
+
+/** Records a new session: whole rows, written together with concurrent calls' (prepared on PostgreSQL). */
+export const insertConnectSession: (db: Kysely<Database>, row: ConnectSessionRow) => Promise<void> = batchedWrite({
+  write: (db, rows: ConnectSessionRow[]) => insertSessions(db, rows).then(() => rows.map(() => undefined)),
+});
 
 /** Removes a session nobody was ever told about (its direct connect URL could not be minted). */
 export async function deleteConnectSession(db: Db, id: string): Promise<void> {
@@ -48,19 +53,35 @@ export async function updateConnectSession(db: Db, id: string, changes: ConnectS
 }
 
 /** Counts one page load, only while the session is still open and under its load budget; the row as counted. */
-export function countSessionLoad(db: Db, id: string, maxLoads: number, nowIso: string): Promise<ConnectSessionRow | undefined> {
-  const query = db
-    .updateTable('connect_sessions')
-    .set((eb) => ({
-      load_count: eb('load_count', '+', 1),
-      status: sql<ConnectSessionRow['status']>`case when status = 'created' then 'opened' else status end`,
-      updated_at: nowIso,
-    }))
-    .where('id', '=', id)
-    .where('load_count', '<', maxLoads)
-    .where('status', 'in', ['created', 'opened'])
-    .returning(COLUMNS);
-  return executePrepared(db, query).then((result) => result.rows[0]);
+export const countSessionLoad: (db: Kysely<Database>, id: string, maxLoads: number, nowIso: string) => Promise<ConnectSessionRow | undefined> = (() => {
+  const count = batchedWrite({
+    // One update per row and statement (its RETURNING would show a row once); one budget per statement.
+    canJoin: (load: SessionLoad, batch: readonly SessionLoad[]) => load.maxLoads === batch[0]!.maxLoads && !batch.some((other) => other.id === load.id),
+    write: async (db, loads: SessionLoad[]) => {
+      // The loads of one statement share one timestamp: the latest of them.
+      const nowIso = loads.reduce((latest, load) => (load.nowIso > latest ? load.nowIso : latest), loads[0]!.nowIso);
+      const query = db
+        .updateTable('connect_sessions')
+        .set((eb) => ({
+          load_count: eb('load_count', '+', 1),
+          status: sql<ConnectSessionRow['status']>`case when status = 'created' then 'opened' else status end`,
+          updated_at: nowIso,
+        }))
+        .where('id', 'in', loads.map((load) => load.id))
+        .where('load_count', '<', loads[0]!.maxLoads)
+        .where('status', 'in', ['created', 'opened'])
+        .returning(COLUMNS);
+      const counted = new Map((await executePrepared(db, query)).rows.map((row) => [row.id, row]));
+      return loads.map((load) => counted.get(load.id));
+    },
+  });
+  return (db, id, maxLoads, nowIso) => count(db, { id, maxLoads, nowIso });
+})();
+
+interface SessionLoad {
+  id: string;
+  maxLoads: number;
+  nowIso: string;
 }
 
 /**

@@ -58,27 +58,33 @@ export function executePrepared<R>(db: Db, query: Compilable<R>): Promise<QueryR
 }
 
 /**
- * An insert of one row with a fixed set of columns, as a `PREPARED` statement whose text Kysely
- * builds and compiles once per database handle, not on every call (for a ~20-column row that cost
- * more than SQLite's insert itself). The row's values are bound in `columns` order; a column the
- * row lacks is bound as null. A transaction is a handle of its own: calls inside one compile anew.
+ * An insert of rows with a fixed set of columns, as a `PREPARED` statement whose text Kysely
+ * builds and compiles once per database handle and row count, not on every call (for a ~20-column
+ * row that cost more than SQLite's insert itself). The rows' values are bound in `columns` order;
+ * a column a row lacks is bound as null. A transaction is a handle of its own: calls inside one
+ * compile anew.
  */
 export function preparedInsert<T extends keyof Database>(table: T, columns: ReadonlyArray<keyof Insertable<Database[T]> & string>) {
-  const texts = new WeakMap<Db, string>();
-  return async (db: Db, row: Insertable<Database[T]>): Promise<void> => {
-    const values = columns.map((column) => (row[column] as unknown) ?? null);
-    let text = texts.get(db);
+  const texts = new WeakMap<Db, Map<number, string>>();
+  return async (db: Db, rows: ReadonlyArray<Insertable<Database[T]>>): Promise<void> => {
+    const values = rows.flatMap((row) => columns.map((column) => (row[column] as unknown) ?? null));
+    let byCount = texts.get(db);
+    if (byCount === undefined) {
+      byCount = new Map();
+      texts.set(db, byCount);
+    }
+    let text = byCount.get(rows.length);
     if (text === undefined) {
       const compiled = db
         .insertInto(table)
-        .values(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as Insertable<Database[T]>)
+        .values(rows.map((_, r) => Object.fromEntries(columns.map((column, c) => [column, values[r * columns.length + c]])) as Insertable<Database[T]>))
         .compile();
       // The binding order above is the compiled one, or this helper is wrong for this dialect.
       if (compiled.parameters.length !== values.length || compiled.parameters.some((value, i) => value !== values[i])) {
         throw new Error(`preparedInsert(${table}): the compiled parameters are not in column order`);
       }
       text = PREPARED + compiled.sql;
-      texts.set(db, text);
+      byCount.set(rows.length, text);
     }
     await db.executeQuery(CompiledQuery.raw(text, values));
   };

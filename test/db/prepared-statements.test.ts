@@ -22,18 +22,29 @@ describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
     expect((await double(21)).rows).toEqual([{ doubled: 42 }]);
   });
 
-  it('when rows go in through preparedInsert, then each is stored with its own values, a missing column as null, in one statement text', async () => {
+  it('when rows go in through preparedInsert, then each is stored with its own values, a missing column as null, one statement text per row count', async () => {
     const db = await open();
-    const insertHook = preparedInsert('inbound_webhooks', ['webhook_id', 'received_at']);
-    await insertHook(db.db, { webhook_id: 'msg_a', received_at: '2026-12-01T00:00:00.000Z' });
-    await insertHook(db.db, { received_at: '2026-12-01T00:00:01.000Z', webhook_id: 'msg_b' }); // key order does not matter
-    await expect(insertHook(db.db, { webhook_id: 'msg_c' } as never)).rejects.toThrow(/null/i); // bound as null: received_at is NOT NULL
+    const insertHooks = preparedInsert('inbound_webhooks', ['webhook_id', 'received_at']);
+    await insertHooks(db.db, [{ webhook_id: 'msg_a', received_at: '2026-12-01T00:00:00.000Z' }]);
+    await insertHooks(db.db, [{ received_at: '2026-12-01T00:00:01.000Z', webhook_id: 'msg_b' }]); // key order does not matter
+    await insertHooks(db.db, [
+      { webhook_id: 'msg_c', received_at: '2026-12-01T00:00:02.000Z' },
+      { webhook_id: 'msg_d', received_at: '2026-12-01T00:00:03.000Z' },
+    ]);
+    await expect(insertHooks(db.db, [{ webhook_id: 'msg_e' } as never])).rejects.toThrow(/null/i); // bound as null: received_at is NOT NULL
     const rows = await db.db.selectFrom('inbound_webhooks').select(['webhook_id', 'received_at']).orderBy('webhook_id').execute();
     expect(rows).toEqual([
       { webhook_id: 'msg_a', received_at: '2026-12-01T00:00:00.000Z' },
       { webhook_id: 'msg_b', received_at: '2026-12-01T00:00:01.000Z' },
+      { webhook_id: 'msg_c', received_at: '2026-12-01T00:00:02.000Z' },
+      { webhook_id: 'msg_d', received_at: '2026-12-01T00:00:03.000Z' },
     ]);
-    if (dialect === 'postgres') expect(await preparedHere(db)).toEqual([expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks"/)]);
+    if (dialect === 'postgres') {
+      expect((await preparedHere(db)).sort()).toEqual([
+        expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" .* values \(\$1, \$2\)$/),
+        expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" .* values \(\$1, \$2\), \(\$3, \$4\)$/),
+      ]);
+    }
   });
 
   it.runIf(dialect === 'postgres')('when a marked statement runs twice, then the connection prepared it once; unmarked ones never', async () => {
