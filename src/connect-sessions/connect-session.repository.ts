@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { batchedWrite } from '../db/batched-writes.js';
-import { executePrepared, preparedInsert } from '../db/prepared-statements.js';
+import { executePrepared, fixedStatement, preparedInsert } from '../db/prepared-statements.js';
 import type { ConnectSessionRow, ConnectSessionUpdate, Database } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
 
@@ -39,9 +39,11 @@ export async function deleteConnectSession(db: Db, id: string): Promise<void> {
   await db.deleteFrom('connect_sessions').where('id', '=', id).execute();
 }
 
+const selectSession = fixedStatement((db, p: { id: string }) => db.selectFrom('connect_sessions').select(COLUMNS).where('id', '=', p.id));
+
 /** By id alone: only for capability-authenticated routes, which then check the MAC against its user. */
 export function findConnectSession(db: Db, id: string): Promise<ConnectSessionRow | undefined> {
-  return db.selectFrom('connect_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  return selectSession(db, { id }).then((result) => result.rows[0]);
 }
 
 export function findOwnedConnectSession(db: Db, userId: string, id: string): Promise<ConnectSessionRow | undefined> {

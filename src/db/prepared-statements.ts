@@ -57,6 +57,48 @@ export function executePrepared<R>(db: Db, query: Compilable<R>): Promise<QueryR
   return db.executeQuery<R>(CompiledQuery.raw(PREPARED + sql, [...parameters]));
 }
 
+/** Stands in for one named parameter while a `fixedStatement` is built. */
+class Placeholder {
+  constructor(readonly name: string) {}
+}
+
+/**
+ * A statement of one fixed shape, built and compiled by Kysely once per database (its
+ * transactions included) and afterwards only bound: building and compiling a query cost more than
+ * SQLite takes to run our small indexed ones. `build` gets placeholders for `params`' values, so
+ * they may only be bound values (never shape the text: no lists, no optional clauses, and every
+ * key present, a missing value as null); each must end up a parameter, or the first call throws.
+ * A `PREPARED` statement: its result names its columns, never `*`.
+ */
+export function fixedStatement<P extends Record<string, unknown>, R>(build: (db: Db, params: P) => Compilable<R>): (db: Db, params: P) => Promise<QueryResult<R>> {
+  // The compiled text depends on the dialect only; a transaction shares its database's adapter.
+  const plans = new WeakMap<object, { text: string; bind: Array<Placeholder | { constant: unknown }> }>();
+  const planFor = (db: Db, params: P) => {
+    const dialect = db.getExecutor().adapter;
+    let plan = plans.get(dialect);
+    if (plan === undefined) {
+      const names = Object.keys(params);
+      const compiled = build(db, Object.fromEntries(names.map((name) => [name, new Placeholder(name)])) as P).compile();
+      const bind = compiled.parameters.map((value) => (value instanceof Placeholder ? value : { constant: value }));
+      const unbound = names.filter((name) => !bind.some((b) => b instanceof Placeholder && b.name === name));
+      if (unbound.length > 0) throw new Error(`fixedStatement: ${unbound.join(', ')} did not become parameters: ${compiled.sql}`);
+      plan = { text: PREPARED + compiled.sql, bind };
+      plans.set(dialect, plan);
+    }
+    return plan;
+  };
+  return (db, params) => {
+    let plan;
+    try {
+      plan = planFor(db, params);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const values = plan.bind.map((b) => (b instanceof Placeholder ? (params[b.name] ?? null) : b.constant));
+    return db.executeQuery<R>(CompiledQuery.raw(plan.text, values));
+  };
+}
+
 /**
  * An insert of rows with a fixed set of columns, as a `PREPARED` statement whose text Kysely
  * builds and compiles once per database handle and row count, not on every call (for a ~20-column

@@ -2,16 +2,23 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/executor.js';
 import type { ConnectionEventRow, ConnectionEventTable } from '../db/schema.js';
 import type { Insertable } from 'kysely';
+import { fixedStatement } from '../db/prepared-statements.js';
 import { canonicalJson } from '../lib/json-limits.js';
 
-/** Appends one event; false when its dedupe key was already there (a redelivery). */
-export async function appendEvent(db: Db, row: Insertable<ConnectionEventTable>): Promise<boolean> {
-  const result = await db
+/** A log row with every column but its generated `seq` (absent values null). */
+export type EventLogRow = Required<Omit<Insertable<ConnectionEventTable>, 'seq'>>;
+
+const insertEvent = fixedStatement((db, row: EventLogRow) =>
+  db
     .insertInto('connection_events')
     .values(row)
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    .onConflict((oc) => oc.column('dedupe_key').doNothing()),
+);
+
+/** Appends one event; false when its dedupe key was already there (a redelivery). */
+export async function appendEvent(db: Db, row: EventLogRow): Promise<boolean> {
+  const result = await insertEvent(db, row);
+  return Number(result.numAffectedRows ?? 0n) > 0;
 }
 
 /** Appends several events in one statement, in order (their seqs follow it: SSE replays them so). */

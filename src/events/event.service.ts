@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { ConnectionChange, ConnectionChangeHook } from '../connections/connection-change.js';
 import type { ConnectionService } from '../connections/connection.service.js';
 import { toConnection } from '../connections/connection.view.js';
@@ -6,12 +6,12 @@ import type { SecretBox } from '../connections/secret-box.js';
 import type { ConnectSessionService } from '../connect-sessions/connect-session.service.js';
 import type { Dialect } from '../db/database.js';
 import { iso, type Db } from '../db/executor.js';
-import type { ConnectionEventTable, ConnectionRow, ConnectSessionRow, Database } from '../db/schema.js';
+import type { ConnectionRow, ConnectSessionRow, Database } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { appendEvent, appendEvents, eventDedupeKey } from './event-log.repository.js';
+import { appendEvent, appendEvents, eventDedupeKey, type EventLogRow } from './event-log.repository.js';
 import { toForwardedEvent, type ForwardedEvent } from './forwarded-event.js';
 import { pruneWebhookIds, rememberWebhookId } from './inbound-webhook.repository.js';
 import { appendQuietEvent } from './quiet-event.repository.js';
@@ -303,7 +303,7 @@ export function createEventService(deps: EventServiceDeps) {
   }
 
   /** The event's own log row. */
-  const logRowOf = (incoming: IncomingEvent, event: NormalizedEvent, connectionId: string | null, now: Date): Insertable<ConnectionEventTable> => ({
+  const logRowOf = (incoming: IncomingEvent, event: NormalizedEvent, connectionId: string | null, now: Date): EventLogRow => ({
     dedupe_key: eventDedupeKey(incoming.userId, incoming.sessionId, incoming.type, incoming.metadata),
     user_id: incoming.userId,
     session_id: incoming.sessionId,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PREPARED, preparedInsert } from '../../src/db/prepared-statements.js';
+import { PREPARED, fixedStatement, preparedInsert } from '../../src/db/prepared-statements.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 
 describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
@@ -45,6 +45,36 @@ describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
         expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" .* values \(\$1, \$2\), \(\$3, \$4\)$/),
       ]);
     }
+  });
+
+  it('when a fixedStatement runs on the database and in its transactions, then it is built once and each call binds its own values', async () => {
+    const db = await open();
+    let builds = 0;
+    const remember = fixedStatement((handle, row: { webhook_id: string; received_at: string }) => {
+      builds += 1;
+      return handle.insertInto('inbound_webhooks').values(row).onConflict((oc) => oc.column('webhook_id').doNothing());
+    });
+    const since = fixedStatement((handle, p: { after: string }) =>
+      handle.selectFrom('inbound_webhooks').select('webhook_id').where('received_at', '>', p.after).where('webhook_id', '!=', 'msg_hidden').orderBy('webhook_id'),
+    );
+    expect((await remember(db.db, { webhook_id: 'msg_a', received_at: '2026-12-01T00:00:01.000Z' })).numAffectedRows).toBe(1n);
+    expect((await remember(db.db, { webhook_id: 'msg_a', received_at: '2026-12-01T00:00:09.000Z' })).numAffectedRows).toBe(0n);
+    await db.db.transaction().execute(async (trx) => {
+      await remember(trx, { webhook_id: 'msg_b', received_at: '2026-12-01T00:00:02.000Z' });
+      await remember(trx, { webhook_id: 'msg_hidden', received_at: '2026-12-01T00:00:03.000Z' });
+    });
+    expect(builds).toBe(1);
+    // Its constants stay bound beside the values ('msg_hidden' above).
+    expect((await since(db.db, { after: '2026-12-01T00:00:00.000Z' })).rows).toEqual([{ webhook_id: 'msg_a' }, { webhook_id: 'msg_b' }]);
+    expect((await since(db.db, { after: '2026-12-01T00:00:01.500Z' })).rows).toEqual([{ webhook_id: 'msg_b' }]);
+  });
+
+  it('when a fixedStatement would build a value into its text, then its first call throws instead of running it', async () => {
+    const db = await open();
+    const unused = fixedStatement((handle, _p: { id: string }) => handle.selectFrom('inbound_webhooks').select('webhook_id'));
+    await expect(unused(db.db, { id: 'msg_a' })).rejects.toThrow(/id did not become parameters/);
+    const inlined = fixedStatement((handle, p: { limit: number }) => handle.selectFrom('inbound_webhooks').select('webhook_id').modifyEnd(sql.raw(` limit ${String(p.limit)}`)));
+    await expect(inlined(db.db, { limit: 1 })).rejects.toThrow(/limit did not become parameters/);
   });
 
   it.runIf(dialect === 'postgres')('when a marked statement runs twice, then the connection prepared it once; unmarked ones never', async () => {
