@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { batchedWrite } from '../db/batched-writes.js';
-import { executePrepared, fixedStatement, preparedInsert } from '../db/prepared-statements.js';
+import { fixedStatement, preparedInsert } from '../db/prepared-statements.js';
 import type { ConnectSessionRow, ConnectSessionUpdate, Database } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
 
@@ -55,36 +55,53 @@ export async function updateConnectSession(db: Db, id: string, changes: ConnectS
 }
 
 /** Counts one page load, only while the session is still open and under its load budget; the row as counted. */
-export const countSessionLoad: (db: Kysely<Database>, id: string, maxLoads: number, nowIso: string) => Promise<ConnectSessionRow | undefined> = (() => {
-  const count = batchedWrite({
-    // One update per row and statement (its RETURNING would show a row once); one budget per statement.
-    canJoin: (load: SessionLoad, batch: readonly SessionLoad[]) => load.maxLoads === batch[0]!.maxLoads && !batch.some((other) => other.id === load.id),
-    write: async (db, loads: SessionLoad[]) => {
-      // The loads of one statement share one timestamp: the latest of them.
-      const nowIso = loads.reduce((latest, load) => (load.nowIso > latest ? load.nowIso : latest), loads[0]!.nowIso);
-      const query = db
-        .updateTable('connect_sessions')
-        .set((eb) => ({
-          load_count: eb('load_count', '+', 1),
-          status: sql<ConnectSessionRow['status']>`case when status = 'created' then 'opened' else status end`,
-          updated_at: nowIso,
-        }))
-        .where('id', 'in', loads.map((load) => load.id))
-        .where('load_count', '<', loads[0]!.maxLoads)
-        .where('status', 'in', ['created', 'opened'])
-        .returning(COLUMNS);
-      const counted = new Map((await executePrepared(db, query)).rows.map((row) => [row.id, row]));
-      return loads.map((load) => counted.get(load.id));
-    },
-  });
-  return (db, id, maxLoads, nowIso) => count(db, { id, maxLoads, nowIso });
-})();
+export function countSessionLoad(db: Kysely<Database>, id: string, maxLoads: number, nowIso: string): Promise<ConnectSessionRow | undefined> {
+  return countLoads(db, { id, maxLoads, nowIso });
+}
 
 interface SessionLoad {
   id: string;
   maxLoads: number;
   nowIso: string;
 }
+
+const countLoads = batchedWrite({
+  // One update per row and statement (its RETURNING would show a row once); one budget per statement.
+  canJoin: (load: SessionLoad, batch: readonly SessionLoad[]) => load.maxLoads === batch[0]!.maxLoads && !batch.some((other) => other.id === load.id),
+  write: async (db, loads: SessionLoad[]) => {
+    const params: Record<string, string | number> = {
+      // The loads of one statement share one timestamp: the latest of them.
+      nowIso: loads.reduce((latest, load) => (load.nowIso > latest ? load.nowIso : latest), loads[0]!.nowIso),
+      maxLoads: loads[0]!.maxLoads,
+    };
+    loads.forEach((load, i) => (params[`id${i}`] = load.id));
+    const counted = new Map((await countLoadsStatement(loads.length)(db, params)).rows.map((row) => [row.id, row]));
+    return loads.map((load) => counted.get(load.id));
+  },
+});
+
+const countLoadsStatements = new Map<number, ReturnType<typeof countLoadsOf>>();
+const countLoadsStatement = (size: number) => {
+  let statement = countLoadsStatements.get(size);
+  if (!statement) countLoadsStatements.set(size, (statement = countLoadsOf(size)));
+  return statement;
+};
+
+/** The load-counting update of `size` sessions (`id0`…), one fixed statement per size. */
+const countLoadsOf = (size: number) =>
+  fixedStatement((db, p: Record<string, string | number>) =>
+    db
+      .updateTable('connect_sessions')
+      .set((eb) => ({
+        load_count: eb('load_count', '+', 1),
+        status: sql<ConnectSessionRow['status']>`case when status = 'created' then 'opened' else status end`,
+        updated_at: p.nowIso as string,
+      }))
+      .where('id', 'in', Array.from({ length: size }, (_, i) => p[`id${i}`] as string))
+      .where('load_count', '<', p.maxLoads as number)
+      .where('status', 'in', ['created', 'opened'])
+      .returning(COLUMNS),
+  );
 
 /**
  * Writes a session change only while the row still has the status it was read with, so two

@@ -48,15 +48,6 @@ function statementName(text: string): string {
   return name;
 }
 
-/**
- * Runs a query built with Kysely as a `PREPARED` statement. Only for hot statements whose text
- * is fixed (no lists of varying length) and whose result names its columns (never `*`).
- */
-export function executePrepared<R>(db: Db, query: Compilable<R>): Promise<QueryResult<R>> {
-  const { sql, parameters } = query.compile();
-  return db.executeQuery<R>(CompiledQuery.raw(PREPARED + sql, [...parameters]));
-}
-
 /** Stands in for one named parameter while a `fixedStatement` is built. */
 class Placeholder {
   constructor(readonly name: string) {}
