@@ -45,8 +45,11 @@ export function sqliteDialect(database: SQLite.Database, options: { maxStatement
   };
 }
 
-/** Only data changes join a group; DDL, PRAGMA and the like run on their own, as written. */
-const GROUPABLE = /^\s*(insert|update|delete|replace)\b/i;
+/**
+ * Only data changes join a group; DDL, PRAGMA and the like run on their own, as written. Leading
+ * comments (the `PREPARED` mark) are skipped.
+ */
+const GROUPABLE = /^\s*(?:\/\*[^]*?\*\/\s*)*(insert|update|delete|replace)\b/i;
 const SAVEPOINT = 'kysely_transaction';
 
 class StatementCache {

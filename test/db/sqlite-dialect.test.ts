@@ -62,6 +62,15 @@ describe('SQLite dialect (statement cache, group commit)', () => {
     expect(prepared.filter((text) => text === 'begin immediate')).toHaveLength(1);
   });
 
+  it('when writes start with a comment (a PREPARED mark), then they still join the group', async () => {
+    const marked = (id: number) => sql`/* prepared */ insert into items (id, name) values (${id}, ${`n${id}`})`.execute(db);
+    const writes = [1, 2].map((id) => marked(id));
+    expect(committed()).toEqual([]);
+    await Promise.all(writes);
+    expect(committed()).toEqual([1, 2]);
+    expect(prepared.filter((text) => text === 'begin immediate')).toHaveLength(1);
+  });
+
   it('when one write of a group breaks a constraint, then it fails alone and the others commit', async () => {
     await insert(1);
     const results = await Promise.allSettled([insert(2), insert(1), insert(3)]);
