@@ -46,8 +46,12 @@ export function findConnectSession(db: Db, id: string): Promise<ConnectSessionRo
   return selectSession(db, { id }).then((result) => result.rows[0]);
 }
 
+const selectOwnedSession = fixedStatement((db, p: { id: string; userId: string }) =>
+  db.selectFrom('connect_sessions').select(COLUMNS).where('id', '=', p.id).where('user_id', '=', p.userId),
+);
+
 export function findOwnedConnectSession(db: Db, userId: string, id: string): Promise<ConnectSessionRow | undefined> {
-  return db.selectFrom('connect_sessions').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+  return selectOwnedSession(db, { id, userId }).then((result) => result.rows[0]);
 }
 
 export async function updateConnectSession(db: Db, id: string, changes: ConnectSessionUpdate): Promise<void> {

@@ -31,16 +31,27 @@ export async function appendEvents(db: Db, rows: Array<Insertable<ConnectionEven
     .execute();
 }
 
+// Every column by name: a prepared statement's result must not change when a migration adds one.
+const COLUMNS = Object.keys({
+  seq: true,
+  dedupe_key: true,
+  user_id: true,
+  session_id: true,
+  connection_id: true,
+  type: true,
+  source: true,
+  status_code: true,
+  metadata: true,
+  created_at: true,
+} satisfies Record<keyof ConnectionEventRow, true>) as Array<keyof ConnectionEventRow>;
+
+const selectSessionChanges = fixedStatement((db, p: { sessionId: string; afterSeq: number }) =>
+  db.selectFrom('connection_events').select(COLUMNS).where('session_id', '=', p.sessionId).where('source', '=', 'system').where('seq', '>', p.afterSeq).orderBy('seq'),
+);
+
 /** The session's state-change events after `afterSeq`, oldest first (what SSE streams and replays). */
 export function listSessionChanges(db: Db, sessionId: string, afterSeq: number): Promise<ConnectionEventRow[]> {
-  return db
-    .selectFrom('connection_events')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .where('source', '=', 'system')
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .execute();
+  return selectSessionChanges(db, { sessionId, afterSeq }).then((result) => result.rows);
 }
 
 /**
