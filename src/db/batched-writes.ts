@@ -22,8 +22,9 @@ interface Pending<I, O> {
  * next statement carries all of them (up to `MAX_BATCH`). On PostgreSQL each statement costs the
  * server a round trip, a transaction and a WAL flush whatever its row count, so under load the
  * per-row cost falls several-fold; with nothing in flight a call goes out at once, alone, so an
- * idle service waits no longer than before. A batch that fails is retried row by row, so each
- * call gets its own outcome (a failed statement changed nothing).
+ * idle service waits no longer than before. A batch that one of its rows may have failed (a
+ * constraint or data error) is retried row by row, so each call gets its own outcome (a failed
+ * statement changed nothing); any other failure (no connection, pool timeout) is every call's.
  *
  * Only on the database itself, never in a transaction: a queued write must not outlive the
  * transaction it was meant for. One queue per database handle.
@@ -75,8 +76,8 @@ function writeQueue<I, O>(db: Kysely<Database>, { write, canJoin }: BatchedWrite
       );
       batch.forEach((pending, i) => pending.resolve(outcomes[i]!));
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      if (batch.length === 1 || !couldBeOneRows(error)) {
+        for (const pending of batch) pending.reject(error);
         return;
       }
       await Promise.all(batch.map((pending) => settle([pending])));
@@ -97,4 +98,10 @@ function writeQueue<I, O>(db: Kysely<Database>, { write, canJoin }: BatchedWrite
       queue.push({ item, resolve, reject });
       pump();
     });
+}
+
+/** PostgreSQL SQLSTATE classes 22 (data exception) and 23 (integrity constraint); SQLite's constraint and type errors. */
+function couldBeOneRows(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (/^2[23][0-9A-Z]{3}$/.test(code) || /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code));
 }

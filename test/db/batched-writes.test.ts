@@ -87,3 +87,24 @@ describe.each(testDialects)('batched writes (connect sessions) on %s', (dialect)
     expect((await db.selectFrom('connect_sessions').select('id').orderBy('id').execute()).map((row) => row.id)).toEqual(['cs_a', 'cs_b', 'cs_c', 'cs_taken']);
   });
 });
+
+describe.runIf(testDialects.includes('postgres'))('batched writes on an exhausted PostgreSQL pool', () => {
+  it('when no connection becomes free, then every queued call fails with the pool timeout, each batch waiting once', async () => {
+    const database = await createTestDatabase('postgres', { poolSize: 1, poolTimeoutMs: 100 });
+    const pool = database.pgPool!;
+    const held = await pool.connect();
+    let acquisitions = 0;
+    const connect = pool.connect.bind(pool);
+    pool.connect = (() => ((acquisitions += 1), connect())) as typeof pool.connect;
+    try {
+      const outcomes = await Promise.allSettled(['cs_x', 'cs_y', 'cs_z'].map((id) => insertConnectSession(database.db, session(id))));
+      expect(outcomes.map((outcome) => outcome.status === 'rejected' && (outcome.reason as Error).name)).toEqual(['DatabaseOverloadedError', 'DatabaseOverloadedError', 'DatabaseOverloadedError']);
+      // The first call alone, then one batch of the two queued behind it: not one wait per row again.
+      expect(acquisitions).toBe(2);
+    } finally {
+      pool.connect = connect;
+      held.release();
+      await database.destroy();
+    }
+  });
+});
