@@ -73,39 +73,30 @@ const countLoads = batchedWrite({
   // One update per row and statement (its RETURNING would show a row once); one budget per statement.
   canJoin: (load: SessionLoad, batch: readonly SessionLoad[]) => load.maxLoads === batch[0]!.maxLoads && !batch.some((other) => other.id === load.id),
   write: async (db, loads: SessionLoad[]) => {
-    const params: Record<string, string | number> = {
+    const { rows } = await countLoadsStatement(db, {
+      ids: loads.map((load) => load.id),
+      maxLoads: loads[0]!.maxLoads,
       // The loads of one statement share one timestamp: the latest of them.
       nowIso: loads.reduce((latest, load) => (load.nowIso > latest ? load.nowIso : latest), loads[0]!.nowIso),
-      maxLoads: loads[0]!.maxLoads,
-    };
-    loads.forEach((load, i) => (params[`id${i}`] = load.id));
-    const counted = new Map((await countLoadsStatement(loads.length)(db, params)).rows.map((row) => [row.id, row]));
+    });
+    const counted = new Map(rows.map((row) => [row.id, row]));
     return loads.map((load) => counted.get(load.id));
   },
 });
 
-const countLoadsStatements = new Map<number, ReturnType<typeof countLoadsOf>>();
-const countLoadsStatement = (size: number) => {
-  let statement = countLoadsStatements.get(size);
-  if (!statement) countLoadsStatements.set(size, (statement = countLoadsOf(size)));
-  return statement;
-};
-
-/** The load-counting update of `size` sessions (`id0`…), one fixed statement per size. */
-const countLoadsOf = (size: number) =>
-  fixedStatement((db, p: Record<string, string | number>) =>
-    db
-      .updateTable('connect_sessions')
-      .set((eb) => ({
-        load_count: eb('load_count', '+', 1),
-        status: sql<ConnectSessionRow['status']>`case when status = 'created' then 'opened' else status end`,
-        updated_at: p.nowIso as string,
-      }))
-      .where('id', 'in', Array.from({ length: size }, (_, i) => p[`id${i}`] as string))
-      .where('load_count', '<', p.maxLoads as number)
-      .where('status', 'in', ['created', 'opened'])
-      .returning(COLUMNS),
-  );
+const countLoadsStatement = fixedStatement((db, p: { ids: string[]; maxLoads: number; nowIso: string }) =>
+  db
+    .updateTable('connect_sessions')
+    .set((eb) => ({
+      load_count: eb('load_count', '+', 1),
+      status: sql<ConnectSessionRow['status']>`case when status = 'created' then 'opened' else status end`,
+      updated_at: p.nowIso,
+    }))
+    .where('id', 'in', p.ids)
+    .where('load_count', '<', p.maxLoads)
+    .where('status', 'in', ['created', 'opened'])
+    .returning(COLUMNS),
+);
 
 /**
  * Writes a session change only while the row still has the status it was read with, so two

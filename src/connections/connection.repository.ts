@@ -1,9 +1,36 @@
 import type { ConnectionRow, ConnectionUpdate, NewConnection } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
+import { fixedStatement } from '../db/prepared-statements.js';
+
+// Every column by name: a prepared statement's result must not change when a migration adds one.
+const COLUMNS = Object.keys({
+  id: true,
+  user_id: true,
+  aggregator: true,
+  aggregator_connection_id: true,
+  aggregator_user_id: true,
+  encryption_key_id: true,
+  lookup_key: true,
+  institution_id: true,
+  job_types: true,
+  status: true,
+  status_code: true,
+  verified: true,
+  data_ready: true,
+  verification_error: true,
+  duplicate_of: true,
+  created_at: true,
+  updated_at: true,
+  last_connected_at: true,
+} satisfies Record<keyof ConnectionRow, true>) as Array<keyof ConnectionRow>;
+
+const selectOwned = fixedStatement((db, p: { id: string; userId: string }) =>
+  db.selectFrom('connections').select(COLUMNS).where('id', '=', p.id).where('user_id', '=', p.userId),
+);
 
 /** Every read is scoped by user: there is no way to fetch another user's connection by id. */
 export function findOwnedConnection(db: Db, userId: string, id: string): Promise<ConnectionRow | undefined> {
-  return db.selectFrom('connections').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+  return selectOwned(db, { id, userId }).then((result) => result.rows[0]);
 }
 
 export function listOwnedConnections(db: Db, userId: string): Promise<ConnectionRow[]> {
@@ -17,10 +44,27 @@ export function listOwnedConnections(db: Db, userId: string): Promise<Connection
     .execute();
 }
 
+const selectByLookupKeys = fixedStatement((db, p: { lookupKeys: readonly string[] }) =>
+  db.selectFrom('connections').select(COLUMNS).where('lookup_key', 'in', p.lookupKeys).orderBy('created_at').orderBy('id').limit(1),
+);
+
 /** The row holding any of `lookupKeys` (the blind index under each key of the ring; see SecretBox.lookupKeys). */
 export function findConnectionByLookupKey(db: Db, lookupKeys: readonly string[]): Promise<ConnectionRow | undefined> {
-  return db.selectFrom('connections').selectAll().where('lookup_key', 'in', lookupKeys).orderBy('created_at').orderBy('id').executeTakeFirst();
+  return selectByLookupKeys(db, { lookupKeys }).then((result) => result.rows[0]);
 }
+
+const selectLiveAt = fixedStatement((db, p: { userId: string; institutionId: string; aggregator: string | undefined; excludeId: string | undefined }) => {
+  let query = db
+    .selectFrom('connections')
+    .select(COLUMNS)
+    .where('user_id', '=', p.userId)
+    .where('institution_id', '=', p.institutionId)
+    .where('status', 'not in', ['deleted', 'disconnected'])
+    .where('duplicate_of', 'is', null);
+  if (p.aggregator !== undefined) query = query.where('aggregator', '=', p.aggregator);
+  if (p.excludeId !== undefined) query = query.where('id', '!=', p.excludeId);
+  return query.orderBy('created_at').orderBy('id').limit(1);
+});
 
 /** The user's other live connection at the same aggregator and institution, if any (duplicate detection). */
 export function findLiveConnectionAt(
@@ -28,17 +72,17 @@ export function findLiveConnectionAt(
   userId: string,
   where: { aggregator?: string; institutionId: string; excludeId?: string },
 ): Promise<ConnectionRow | undefined> {
-  let query = db
-    .selectFrom('connections')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .where('institution_id', '=', where.institutionId)
-    .where('status', 'not in', ['deleted', 'disconnected'])
-    .where('duplicate_of', 'is', null);
-  if (where.aggregator) query = query.where('aggregator', '=', where.aggregator);
-  if (where.excludeId) query = query.where('id', '!=', where.excludeId);
-  return query.orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+  // An empty aggregator or id narrows nothing, as before.
+  const params = { userId, institutionId: where.institutionId, aggregator: where.aggregator || undefined, excludeId: where.excludeId || undefined };
+  return selectLiveAt(db, params).then((result) => result.rows[0]);
 }
+
+const insertUnlessTaken = fixedStatement((db, row: NewConnection) =>
+  db
+    .insertInto('connections')
+    .values(row)
+    .onConflict((oc) => oc.column('lookup_key').doNothing()),
+);
 
 /**
  * Inserts unless another row already holds the lookup key (false then). On PostgreSQL a
@@ -46,12 +90,8 @@ export function findLiveConnectionAt(
  * re-read afterwards sees the winner instead of the loser failing on the unique index.
  */
 export async function insertConnectionUnlessTaken(db: Db, row: NewConnection): Promise<boolean> {
-  const result = await db
-    .insertInto('connections')
-    .values(row)
-    .onConflict((oc) => oc.column('lookup_key').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  const result = await insertUnlessTaken(db, row);
+  return Number(result.numAffectedRows ?? 0n) > 0;
 }
 
 export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<void> {

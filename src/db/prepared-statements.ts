@@ -48,33 +48,53 @@ function statementName(text: string): string {
   return name;
 }
 
-/** Stands in for one named parameter while a `fixedStatement` is built. */
+/** Stands in for one parameter (or one element of a list parameter) while a `fixedStatement` is built. */
 class Placeholder {
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    readonly index?: number,
+  ) {}
+}
+
+interface Plan {
+  text: string;
+  bind: Array<Placeholder | { constant: unknown }>;
 }
 
 /**
- * A statement of one fixed shape, built and compiled by Kysely once per database (its
- * transactions included) and afterwards only bound: building and compiling a query cost more than
- * SQLite takes to run our small indexed ones. `build` gets placeholders for `params`' values, so
- * they may only be bound values (never shape the text: no lists, no optional clauses, and every
- * key present, a missing value as null); each must end up a parameter, or the first call throws.
- * A `PREPARED` statement: its result names its columns, never `*`.
+ * A statement built and compiled by Kysely once per database (its transactions included) and
+ * shape, and afterwards only bound: building and compiling a query cost more than SQLite takes to
+ * run our small indexed ones. `build` gets placeholders for `params`' values, so a value may only
+ * be bound, never shape the text. What may shape it: which params are present (`build` sees an
+ * absent one as undefined, e.g. to leave out a clause) and each list param's length (a list is one
+ * placeholder per element, e.g. for `in`). Every present value must end up a parameter, or the
+ * first call of that shape throws. A `PREPARED` statement: its result names its columns, never `*`.
  */
 export function fixedStatement<P extends Record<string, unknown>, R>(build: (db: Db, params: P) => Compilable<R>): (db: Db, params: P) => Promise<QueryResult<R>> {
-  // The compiled text depends on the dialect only; a transaction shares its database's adapter.
-  const plans = new WeakMap<object, { text: string; bind: Array<Placeholder | { constant: unknown }> }>();
-  const planFor = (db: Db, params: P) => {
+  // The compiled text depends on the dialect and the shape; a transaction shares its database's adapter.
+  const plans = new WeakMap<object, Map<string, Plan>>();
+  const planFor = (db: Db, params: P): Plan => {
     const dialect = db.getExecutor().adapter;
-    let plan = plans.get(dialect);
+    let byShape = plans.get(dialect);
+    if (byShape === undefined) plans.set(dialect, (byShape = new Map<string, Plan>()));
+    const shape = shapeOf(params);
+    let plan = byShape.get(shape);
     if (plan === undefined) {
-      const names = Object.keys(params);
-      const compiled = build(db, Object.fromEntries(names.map((name) => [name, new Placeholder(name)])) as P).compile();
+      const placeholders: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(params)) {
+        if (value === undefined) continue;
+        placeholders[name] = Array.isArray(value) ? value.map((_, i) => new Placeholder(name, i)) : new Placeholder(name);
+      }
+      const compiled = build(db, placeholders as P).compile();
       const bind = compiled.parameters.map((value) => (value instanceof Placeholder ? value : { constant: value }));
-      const unbound = names.filter((name) => !bind.some((b) => b instanceof Placeholder && b.name === name));
-      if (unbound.length > 0) throw new Error(`fixedStatement: ${unbound.join(', ')} did not become parameters: ${compiled.sql}`);
+      const bound = new Set(bind.map((b) => (b instanceof Placeholder ? `${b.name}[${b.index ?? ''}]` : '')));
+      const unbound = Object.values(placeholders)
+        .flat()
+        .filter((placeholder) => !bound.has(`${(placeholder as Placeholder).name}[${(placeholder as Placeholder).index ?? ''}]`))
+        .map((placeholder) => (placeholder as Placeholder).name);
+      if (unbound.length > 0) throw new Error(`fixedStatement: ${[...new Set(unbound)].join(', ')} did not become parameters: ${compiled.sql}`);
       plan = { text: PREPARED + compiled.sql, bind };
-      plans.set(dialect, plan);
+      byShape.set(shape, plan);
     }
     return plan;
   };
@@ -85,9 +105,23 @@ export function fixedStatement<P extends Record<string, unknown>, R>(build: (db:
     } catch (error) {
       return Promise.reject(error);
     }
-    const values = plan.bind.map((b) => (b instanceof Placeholder ? (params[b.name] ?? null) : b.constant));
+    const values = plan.bind.map((b) => {
+      if (!(b instanceof Placeholder)) return b.constant;
+      const value = b.index === undefined ? params[b.name] : (params[b.name] as unknown[])[b.index];
+      return value ?? null;
+    });
     return db.executeQuery<R>(CompiledQuery.raw(plan.text, values));
   };
+}
+
+/** Which params are present, and each list's length: all that may shape a fixed statement's text. */
+function shapeOf(params: Record<string, unknown>): string {
+  let shape = '';
+  for (const name in params) {
+    const value = params[name];
+    shape += value === undefined ? '' : Array.isArray(value) ? `${name}[${value.length}] ` : `${name} `;
+  }
+  return shape;
 }
 
 /**

@@ -69,6 +69,28 @@ describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
     expect((await since(db.db, { after: '2026-12-01T00:00:01.500Z' })).rows).toEqual([{ webhook_id: 'msg_b' }]);
   });
 
+  it('when a fixedStatement gets lists of other lengths or leaves out a param, then each shape is built once and answers for its own values', async () => {
+    const db = await open();
+    for (const [id, at] of [['msg_a', '01'], ['msg_b', '02'], ['msg_c', '03']] as const) {
+      await db.db.insertInto('inbound_webhooks').values({ webhook_id: id, received_at: `2026-12-01T00:00:${at}.000Z` }).execute();
+    }
+    let builds = 0;
+    const find = fixedStatement((handle, p: { ids: string[]; after: string | undefined }) => {
+      builds += 1;
+      let query = handle.selectFrom('inbound_webhooks').select('webhook_id').where('webhook_id', 'in', p.ids);
+      if (p.after !== undefined) query = query.where('received_at', '>', p.after);
+      return query.orderBy('webhook_id');
+    });
+    const ids = async (params: { ids: string[]; after: string | undefined }) => (await find(db.db, params)).rows.map((row) => row.webhook_id);
+    expect(await ids({ ids: ['msg_a'], after: undefined })).toEqual(['msg_a']);
+    expect(await ids({ ids: ['msg_b'], after: undefined })).toEqual(['msg_b']);
+    expect(await ids({ ids: ['msg_a', 'msg_c'], after: undefined })).toEqual(['msg_a', 'msg_c']);
+    expect(await ids({ ids: ['msg_b', 'msg_c'], after: undefined })).toEqual(['msg_b', 'msg_c']);
+    expect(await ids({ ids: ['msg_a', 'msg_c'], after: '2026-12-01T00:00:02.000Z' })).toEqual(['msg_c']);
+    expect(await ids({ ids: ['msg_a', 'msg_b'], after: '2026-12-01T00:00:00.000Z' })).toEqual(['msg_a', 'msg_b']);
+    expect(builds).toBe(3); // one list, two lists, two lists with the clause
+  });
+
   it('when a fixedStatement would build a value into its text, then its first call throws instead of running it', async () => {
     const db = await open();
     const unused = fixedStatement((handle, _p: { id: string }) => handle.selectFrom('inbound_webhooks').select('webhook_id'));
