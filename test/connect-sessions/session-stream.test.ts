@@ -168,7 +168,7 @@ describe('StreamRegistry', () => {
       const stream = (sessionId: string): OpenStream => ({ sessionId, seq: 0, pump: () => undefined, beat: () => beats.push(sessionId), close: () => undefined });
       const leaveA = registry.add(stream('a'));
       const leaveB = registry.add(stream('b'));
-      const catchUp = async (streams: OpenStream[]) => void caughtUp.push(streams.map((s) => s.sessionId));
+      const catchUp = async (streams: readonly OpenStream[]) => void caughtUp.push(streams.map((s) => s.sessionId));
       registry.startHeartbeat(1_000, catchUp);
       registry.startHeartbeat(1_000, catchUp); // idempotent: still one timer
       await vi.advanceTimersByTimeAsync(999);
@@ -184,5 +184,27 @@ describe('StreamRegistry', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('when a tick has thousands of streams, then other work gets turns of the event loop between its share of beats', async () => {
+    const registry = new StreamRegistry();
+    let beats = 0;
+    const seenByOtherWork: number[] = [];
+    const leave = Array.from({ length: 2_000 }, (_, i) =>
+      registry.add({
+        sessionId: `s${i}`,
+        seq: 0,
+        pump: () => undefined,
+        // The first beat queues other work, as a request arriving mid-tick would be.
+        beat: () => void (beats++ === 0 && setImmediate(() => seenByOtherWork.push(beats))),
+        close: () => undefined,
+      }),
+    );
+    registry.startHeartbeat(10, async () => undefined);
+    await vi.waitFor(() => expect(beats).toBeGreaterThanOrEqual(2_000));
+    leave.forEach((remove) => remove());
+    // That work ran after a share of the beats, not after all 2,000 of them.
+    expect(seenByOtherWork[0]).toBeGreaterThan(0);
+    expect(seenByOtherWork[0]).toBeLessThan(2_000);
   });
 });
