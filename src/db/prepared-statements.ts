@@ -125,7 +125,8 @@ function shapeOf(params: Record<string, unknown>): string {
 }
 
 /**
- * An insert of rows with a fixed set of columns, as a `PREPARED` statement whose text Kysely
+ * An insert of whole rows (one statement, any number of rows: what `fixedStatement`'s lists of
+ * single values cannot say) with a fixed set of columns, as a `PREPARED` statement whose text Kysely
  * builds and compiles once per database handle and row count, not on every call (for a ~20-column
  * row that cost more than SQLite's insert itself). The rows' values are bound in `columns` order;
  * a column a row lacks is bound as null. A transaction is a handle of its own: calls inside one

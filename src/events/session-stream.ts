@@ -52,8 +52,9 @@ export class StreamRegistry {
   /**
    * Every `everyMs` while streams are open: a heartbeat to each, then `catchUp` (idempotent; never
    * two catch-up runs at once). A stream's first heartbeat may come sooner than `everyMs` after it
-   * opened; no two come further apart. Both go `TICK_CHUNK` streams per turn of the event loop:
-   * done in one go, a tick over 5,000 streams held every request up for over 100 ms.
+   * opened; no two come further apart than that and the few turns of the event loop a tick takes:
+   * both go `TICK_CHUNK` streams per turn (done in one go, a tick over 5,000 streams held every
+   * request up for over 100 ms).
    */
   startHeartbeat(everyMs: number, catchUp: (streams: readonly OpenStream[]) => Promise<void>): void {
     if (this.#timer) return;
