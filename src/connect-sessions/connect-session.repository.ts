@@ -93,8 +93,10 @@ const countLoadsStatement = fixedStatement((db, p: { ids: string[]; maxLoads: nu
       updated_at: p.nowIso,
     }))
     .where('id', 'in', p.ids)
-    .where('load_count', '<', p.maxLoads)
-    .where('status', 'in', ['created', 'opened'])
+    // Open and under budget, said so that no index can serve it: without fresh statistics the
+    // planner took `status in (…)` for selective and ANDed the status index's ~all open sessions
+    // into every batch (10 ms a statement at 36,000 open sessions instead of 0.3 ms).
+    .where(sql<boolean>`case when status in ('created', 'opened') then load_count < ${p.maxLoads} else false end`)
     .returning(COLUMNS),
 );
 

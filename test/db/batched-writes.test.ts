@@ -37,7 +37,7 @@ describe.each(testDialects)('batched writes (connect sessions) on %s', (dialect)
   });
   const open = async () => {
     writes = [];
-    database = await createTestDatabase(dialect, { onStatement: (sql) => /^\/\* prepared \*\/ (insert|update)/.test(sql) && writes.push(sql) });
+    database = await createTestDatabase(dialect, { onStatement: (sql) => /^(\/\* prepared \*\/ )?(insert into|update) "connect_sessions"/.test(sql) && writes.push(sql) });
     return database.db;
   };
 
