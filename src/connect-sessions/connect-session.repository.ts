@@ -1,11 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import { batchedWrite } from '../db/batched-writes.js';
-import { fixedStatement, preparedInsert } from '../db/prepared-statements.js';
+import { columnsOf, fixedStatement, preparedInsert } from '../db/prepared-statements.js';
 import type { ConnectSessionRow, ConnectSessionUpdate, Database } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
 
-// Every column by name: a prepared statement's result must not change when a migration adds one.
-const COLUMNS = Object.keys({
+const COLUMNS = columnsOf<ConnectSessionRow>({
   id: true,
   user_id: true,
   mode: true,
@@ -25,7 +24,7 @@ const COLUMNS = Object.keys({
   expires_at: true,
   created_at: true,
   updated_at: true,
-} satisfies Record<keyof ConnectSessionRow, true>) as Array<keyof ConnectSessionRow>;
+});
 
 const insertSessions = preparedInsert('connect_sessions', COLUMNS);
 

@@ -1,9 +1,8 @@
 import type { ConnectionRow, ConnectionUpdate, NewConnection } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
-import { fixedStatement } from '../db/prepared-statements.js';
+import { columnsOf, fixedStatement } from '../db/prepared-statements.js';
 
-// Every column by name: a prepared statement's result must not change when a migration adds one.
-const COLUMNS = Object.keys({
+const COLUMNS = columnsOf<ConnectionRow>({
   id: true,
   user_id: true,
   aggregator: true,
@@ -22,7 +21,7 @@ const COLUMNS = Object.keys({
   created_at: true,
   updated_at: true,
   last_connected_at: true,
-} satisfies Record<keyof ConnectionRow, true>) as Array<keyof ConnectionRow>;
+});
 
 const selectOwned = fixedStatement((db, p: { id: string; userId: string }) =>
   db.selectFrom('connections').select(COLUMNS).where('id', '=', p.id).where('user_id', '=', p.userId),

@@ -1,7 +1,7 @@
 import { SqliteAdapter, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-/** Rows one statement carries at most (its text, and so its prepared statement, varies with the count). */
+/** Rows one statement carries at most (its text varies with the count). */
 export const MAX_BATCH = 32;
 
 export interface BatchedWriteOptions<I, O> {

@@ -48,6 +48,14 @@ function statementName(text: string): string {
   return name;
 }
 
+/**
+ * Every column of a row type by name, for a prepared statement's result (never `*`: a prepared
+ * statement refuses a row type a migration changed). Naming one too few or too many fails to compile.
+ */
+export function columnsOf<Row>(names: { [K in keyof Row & string]: true }): Array<keyof Row & string> {
+  return Object.keys(names) as Array<keyof Row & string>;
+}
+
 /** Stands in for one parameter (or one element of a list parameter) while a `fixedStatement` is built. */
 class Placeholder {
   constructor(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/executor.js';
 import type { ConnectionEventRow, ConnectionEventTable } from '../db/schema.js';
 import type { Insertable } from 'kysely';
-import { fixedStatement } from '../db/prepared-statements.js';
+import { columnsOf, fixedStatement } from '../db/prepared-statements.js';
 import { canonicalJson } from '../lib/json-limits.js';
 
 /** A log row with every column but its generated `seq` (absent values null). */
@@ -31,8 +31,7 @@ export async function appendEvents(db: Db, rows: Array<Insertable<ConnectionEven
     .execute();
 }
 
-// Every column by name: a prepared statement's result must not change when a migration adds one.
-const COLUMNS = Object.keys({
+const COLUMNS = columnsOf<ConnectionEventRow>({
   seq: true,
   dedupe_key: true,
   user_id: true,
@@ -43,7 +42,7 @@ const COLUMNS = Object.keys({
   status_code: true,
   metadata: true,
   created_at: true,
-} satisfies Record<keyof ConnectionEventRow, true>) as Array<keyof ConnectionEventRow>;
+});
 
 const selectSessionChanges = fixedStatement((db, p: { sessionId: string; afterSeq: number }) =>
   db.selectFrom('connection_events').select(COLUMNS).where('session_id', '=', p.sessionId).where('source', '=', 'system').where('seq', '>', p.afterSeq).orderBy('seq'),
