@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events|fanout] [rounds]`:
+ * `npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events|connected|fanout] [rounds]`:
  * this build against another (e.g. main's, built in a worktree) on one path, in alternating
  * rounds (AB BA AB…) in one run, so that a change is judged side by side, never by a lone
  * number. Prints each build's median rps and server CPU per request, and the per-round ratio.
@@ -11,9 +11,11 @@ import { DIRECT_BODY, POPUP_BODY, WEBHOOK_SECRET, cpuMs, load, mainJs, shutdown,
 import type { CannonResult, RequestSpec } from './load.js';
 
 const [baselineArg, dialectArg = 'sqlite', path = 'connect-url', roundsArg = '6'] = process.argv.slice(2);
-if (!baselineArg) throw new Error('usage: npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events|fanout] [rounds]');
+if (!baselineArg) throw new Error('usage: npm run bench:ab -- <baseline main.js> [sqlite|postgres] [connect-url|host-page|events|connected|fanout] [rounds]');
 const ROUNDS = Number(roundsArg);
 const SECONDS = 3;
+/** Events per round of the connected path: each session connects once, so a round is a count, not a duration. */
+const CONNECTED_EVENTS = 1_500;
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -37,6 +39,8 @@ async function spec(product: Product): Promise<RequestSpec> {
     load<Array<{ sessionId: string; url: string }>>({ op: 'create-sessions', base: product.base, count, tokens: users, body: POPUP_BODY });
   if (path === 'connect-url') return { kind: 'fixed', method: 'POST', path: '/connect-url', body: DIRECT_BODY, headers: { 'content-type': 'application/json' }, tokens };
   if (path === 'host-page') return { kind: 'paths', paths: (await sessions(Math.ceil((4_000 * SECONDS) / 100), tokens)).map((s) => new URL(s.url).pathname + new URL(s.url).search) };
+  // connected: a memberConnected into each of as many fresh sessions as the round sends (a new connection each).
+  if (path === 'connected') return { kind: 'webhook', secret: WEBHOOK_SECRET, userId: 'bench-user-0', sessionIds: (await sessions(CONNECTED_EVENTS, [tokens[0]!])).map((s) => s.sessionId), event: 'connected' };
   return { kind: 'webhook', secret: WEBHOOK_SECRET, userId: 'bench-user-0', sessionIds: (await sessions(64, [tokens[0]!])).map((s) => s.sessionId), event: 'step' };
 }
 
@@ -46,13 +50,16 @@ async function throughput(builds: Array<{ name: string; product: Product }>): Pr
     const order = r % 2 ? [0, 1] : [1, 0];
     for (const i of order) {
       const { product } = builds[i]!;
+      // Made before the CPU reading: creating a round's sessions is not the path measured.
+      const roundSpec = await spec(product);
+      const amount = path === 'connected' ? { amount: r < 0 ? 500 : CONNECTED_EVENTS } : { seconds: r < 0 ? 1 : SECONDS };
       const cpuBefore = cpuMs(product.child.pid!);
-      const result = await load<CannonResult>({ op: 'cannon', base: product.base, connections: 10, seconds: r < 0 ? 1 : SECONDS, spec: await spec(product) });
+      const result = await load<CannonResult>({ op: 'cannon', base: product.base, connections: 10, ...amount, spec: roundSpec });
       result.cpuUsPerRequest = ((cpuMs(product.child.pid!) - cpuBefore) * 1000) / Math.max(1, result.total);
       if (r >= 0) results[i]!.push(result); // round -1 warms both up
     }
   }
-  console.log(`bench:ab ${path} on ${dialectArg}, ${ROUNDS} alternating rounds of ${SECONDS} s`);
+  console.log(`bench:ab ${path} on ${dialectArg}, ${ROUNDS} alternating rounds of ${path === 'connected' ? `${CONNECTED_EVENTS} events` : `${SECONDS} s`}`);
   builds.forEach((build, i) => {
     const rs = results[i]!;
     console.log(`  ${build.name.padEnd(10)} ${median(rs.map((x) => x.rps)).toFixed(0)} rps, ${median(rs.map((x) => x.cpuUsPerRequest!)).toFixed(0)} µs CPU/req, ${rs.reduce((n, x) => n + x.bad, 0)} bad`);

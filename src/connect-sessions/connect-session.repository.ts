@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { batchedWrite } from '../db/batched-writes.js';
-import { columnsOf, fixedStatement, preparedInsert } from '../db/prepared-statements.js';
+import { columnsOf, fixedStatement } from '../db/prepared-statements.js';
 import type { ConnectSessionRow, ConnectSessionUpdate, Database } from '../db/schema.js';
 import type { Db } from '../db/executor.js';
 
@@ -26,11 +26,11 @@ const COLUMNS = columnsOf<ConnectSessionRow>({
   updated_at: true,
 });
 
-const insertSessions = preparedInsert('connect_sessions', COLUMNS);
+const insertSessions = fixedStatement((db, p: { rows: ConnectSessionRow[] }) => db.insertInto('connect_sessions').values(p.rows));
 
 /** Records a new session: whole rows, written together with concurrent calls' (prepared on PostgreSQL). */
 export const insertConnectSession: (db: Kysely<Database>, row: ConnectSessionRow) => Promise<void> = batchedWrite({
-  write: (db, rows: ConnectSessionRow[]) => insertSessions(db, rows).then(() => rows.map(() => undefined)),
+  write: (db, rows: ConnectSessionRow[]) => insertSessions(db, { rows }).then(() => rows.map(() => undefined)),
 });
 
 /** Removes a session nobody was ever told about (its direct connect URL could not be minted). */
@@ -99,13 +99,31 @@ const countLoadsStatement = fixedStatement((db, p: { ids: string[]; maxLoads: nu
     .returning(COLUMNS),
 );
 
+/** What a session transition writes. */
+export type SessionMove = Pick<ConnectSessionRow, 'status' | 'connection_id' | 'last_error_code' | 'last_error_at' | 'failure_reason' | 'updated_at'>;
+
+const updateOpen = fixedStatement((db, p: SessionMove & { id: string; readStatus: ConnectSessionRow['status'] }) =>
+  db
+    .updateTable('connect_sessions')
+    .set({
+      status: p.status,
+      connection_id: p.connection_id,
+      last_error_code: p.last_error_code,
+      last_error_at: p.last_error_at,
+      failure_reason: p.failure_reason,
+      updated_at: p.updated_at,
+    })
+    .where('id', '=', p.id)
+    .where('status', '=', p.readStatus),
+);
+
 /**
  * Writes a session change only while the row still has the status it was read with, so two
  * writers (a relay, an expiry sweep, a cancel) never overwrite each other's ending.
  */
-export async function updateOpenConnectSession(db: Db, id: string, readStatus: ConnectSessionRow['status'], changes: ConnectSessionUpdate): Promise<boolean> {
-  const result = await db.updateTable('connect_sessions').set(changes).where('id', '=', id).where('status', '=', readStatus).executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+export async function updateOpenConnectSession(db: Db, id: string, readStatus: ConnectSessionRow['status'], move: SessionMove): Promise<boolean> {
+  const result = await updateOpen(db, { ...move, id, readStatus });
+  return Number(result.numAffectedRows ?? 0n) > 0;
 }
 
 /** Open sessions past their expiry, oldest first: what the maintenance sweep ends. */

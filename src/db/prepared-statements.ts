@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CompiledQuery, type Compilable, type Insertable, type PostgresCursor, type PostgresPoolClient, type PostgresQueryResult, type QueryResult } from 'kysely';
+import { CompiledQuery, type Compilable, type PostgresCursor, type PostgresPoolClient, type PostgresQueryResult, type QueryResult } from 'kysely';
 import type { Db } from './executor.js';
-import type { Database } from './schema.js';
 import type pg from 'pg';
 
 /**
@@ -56,12 +55,17 @@ export function columnsOf<Row>(names: { [K in keyof Row & string]: true }): Arra
   return Object.keys(names) as Array<keyof Row & string>;
 }
 
-/** Stands in for one parameter (or one element of a list parameter) while a `fixedStatement` is built. */
+/** Stands in for one parameter (a value, an element of a list, or a column of a row in a list of rows) while a `fixedStatement` is built. */
 class Placeholder {
   constructor(
     readonly name: string,
     readonly index?: number,
+    readonly column?: string,
   ) {}
+
+  get key(): string {
+    return `${this.name}[${this.index ?? ''}]${this.column ?? ''}`;
+  }
 }
 
 interface Plan {
@@ -69,19 +73,24 @@ interface Plan {
   bind: Array<Placeholder | { constant: unknown }>;
 }
 
+type Row = Record<string, unknown>;
+const isRow = (value: unknown): value is Row => typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+
 /**
  * A statement built and compiled by Kysely once per database (its transactions included) and
  * shape, and afterwards only bound: building and compiling a query cost more than SQLite takes to
  * run our small indexed ones. `build` gets placeholders for `params`' values, so a value may only
  * be bound, never shape the text. What may shape it: which params are present (`build` sees an
- * absent one as undefined, e.g. to leave out a clause) and each list param's length (a list is one
- * placeholder per element, e.g. for `in`). Every present value must end up a parameter, or the
- * first call of that shape throws. A `PREPARED` statement: its result names its columns, never `*`.
- * Except a statement with a list: PostgreSQL keeps the generic plan of a prepared statement until
- * the table is next analyzed, and for an `in` list planned while the table was small that plan is
- * a sequential scan, kept as the table grows (measured: host page loads at a tenth of their rate,
- * 5–35 ms a statement, once 40,000 sessions were written in under a minute). Unnamed, it is
- * planned for the table as it is at every call, a cost its batch of rows shares.
+ * absent one as undefined, e.g. to leave out a clause), each list param's length (a list is one
+ * placeholder per element, e.g. for `in`) and, in a list of rows (a multi-row insert), which
+ * columns each row has. Every present value must end up a parameter, or the first call of that
+ * shape throws. A `PREPARED` statement: its result names its columns, never `*`.
+ * Except a statement with a list of values: PostgreSQL keeps the generic plan of a prepared
+ * statement until the table is next analyzed, and for an `in` list planned while the table was
+ * small that plan is a sequential scan, kept as the table grows (measured: host page loads at a
+ * tenth of their rate, 5–35 ms a statement, once 40,000 sessions were written in under a minute).
+ * Unnamed, it is planned for the table as it is at every call, a cost its batch of rows shares.
+ * An insert's list of rows has no plan to go stale: it stays prepared.
  */
 export function fixedStatement<P extends Record<string, unknown>, R>(build: (db: Db, params: P) => Compilable<R>): (db: Db, params: P) => Promise<QueryResult<R>> {
   // The compiled text depends on the dialect and the shape; a transaction shares its database's adapter.
@@ -94,20 +103,34 @@ export function fixedStatement<P extends Record<string, unknown>, R>(build: (db:
     let plan = byShape.get(shape);
     if (plan === undefined) {
       const placeholders: Record<string, unknown> = {};
+      const all: Placeholder[] = [];
+      const placeholder = (name: string, index?: number, column?: string) => {
+        const made = new Placeholder(name, index, column);
+        all.push(made);
+        return made;
+      };
+      let valueList = false;
       for (const [name, value] of Object.entries(params)) {
         if (value === undefined) continue;
-        placeholders[name] = Array.isArray(value) ? value.map((_, i) => new Placeholder(name, i)) : new Placeholder(name);
+        if (!Array.isArray(value)) {
+          placeholders[name] = placeholder(name);
+          continue;
+        }
+        placeholders[name] = value.map((element: unknown, i) => {
+          if (!isRow(element)) {
+            valueList = true;
+            return placeholder(name, i);
+          }
+          return Object.fromEntries(presentColumns(element).map((column) => [column, placeholder(name, i, column)]));
+        });
       }
       const compiled = build(db, placeholders as P).compile();
       const bind = compiled.parameters.map((value) => (value instanceof Placeholder ? value : { constant: value }));
-      const bound = new Set(bind.map((b) => (b instanceof Placeholder ? `${b.name}[${b.index ?? ''}]` : '')));
-      const unbound = Object.values(placeholders)
-        .flat()
-        .filter((placeholder) => !bound.has(`${(placeholder as Placeholder).name}[${(placeholder as Placeholder).index ?? ''}]`))
-        .map((placeholder) => (placeholder as Placeholder).name);
+      const bound = new Set(bind.map((b) => (b instanceof Placeholder ? b.key : '')));
+      const unbound = all.filter((made) => !bound.has(made.key)).map((made) => made.name);
       if (unbound.length > 0) throw new Error(`fixedStatement: ${[...new Set(unbound)].join(', ')} did not become parameters: ${compiled.sql}`);
-      // A list's statement is planned at every call instead (see above).
-      plan = { text: (shape.includes('[') ? '' : PREPARED) + compiled.sql, bind };
+      // A list of values' statement is planned at every call instead (see above).
+      plan = { text: (valueList ? '' : PREPARED) + compiled.sql, bind };
       byShape.set(shape, plan);
     }
     return plan;
@@ -122,52 +145,28 @@ export function fixedStatement<P extends Record<string, unknown>, R>(build: (db:
     const values = plan.bind.map((b) => {
       if (!(b instanceof Placeholder)) return b.constant;
       const value = b.index === undefined ? params[b.name] : (params[b.name] as unknown[])[b.index];
-      return value ?? null;
+      return (b.column === undefined ? value : (value as Row)[b.column]) ?? null;
     });
     return db.executeQuery<R>(CompiledQuery.raw(plan.text, values));
   };
 }
 
-/** Which params are present, and each list's length: all that may shape a fixed statement's text. */
+/** A row's columns with a value (an undefined one is absent, as Kysely's insert leaves it out). */
+const presentColumns = (row: Row): string[] => Object.keys(row).filter((column) => row[column] !== undefined);
+
+/** Which params are present, each list's length and each listed row's columns: all that may shape a fixed statement's text. */
 function shapeOf(params: Record<string, unknown>): string {
   let shape = '';
   for (const name in params) {
     const value = params[name];
-    shape += value === undefined ? '' : Array.isArray(value) ? `${name}[${value.length}] ` : `${name} `;
+    if (value === undefined) continue;
+    if (!Array.isArray(value)) {
+      shape += `${name} `;
+      continue;
+    }
+    shape += `${name}[${value.length}`;
+    for (const element of value) if (isRow(element)) shape += `{${presentColumns(element).join()}}`;
+    shape += '] ';
   }
   return shape;
-}
-
-/**
- * An insert of whole rows (one statement, any number of rows: what `fixedStatement`'s lists of
- * single values cannot say) with a fixed set of columns, as a `PREPARED` statement whose text Kysely
- * builds and compiles once per database handle and row count, not on every call (for a ~20-column
- * row that cost more than SQLite's insert itself). The rows' values are bound in `columns` order;
- * a column a row lacks is bound as null. A transaction is a handle of its own: calls inside one
- * compile anew.
- */
-export function preparedInsert<T extends keyof Database>(table: T, columns: ReadonlyArray<keyof Insertable<Database[T]> & string>) {
-  const texts = new WeakMap<Db, Map<number, string>>();
-  return async (db: Db, rows: ReadonlyArray<Insertable<Database[T]>>): Promise<void> => {
-    const values = rows.flatMap((row) => columns.map((column) => (row[column] as unknown) ?? null));
-    let byCount = texts.get(db);
-    if (byCount === undefined) {
-      byCount = new Map();
-      texts.set(db, byCount);
-    }
-    let text = byCount.get(rows.length);
-    if (text === undefined) {
-      const compiled = db
-        .insertInto(table)
-        .values(rows.map((_, r) => Object.fromEntries(columns.map((column, c) => [column, values[r * columns.length + c]])) as Insertable<Database[T]>))
-        .compile();
-      // The binding order above is the compiled one, or this helper is wrong for this dialect.
-      if (compiled.parameters.length !== values.length || compiled.parameters.some((value, i) => value !== values[i])) {
-        throw new Error(`preparedInsert(${table}): the compiled parameters are not in column order`);
-      }
-      text = PREPARED + compiled.sql;
-      byCount.set(rows.length, text);
-    }
-    await db.executeQuery(CompiledQuery.raw(text, values));
-  };
 }

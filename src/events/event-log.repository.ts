@@ -8,27 +8,22 @@ import { canonicalJson } from '../lib/json-limits.js';
 /** A log row with every column but its generated `seq` (absent values null). */
 export type EventLogRow = Required<Omit<Insertable<ConnectionEventTable>, 'seq'>>;
 
-const insertEvent = fixedStatement((db, row: EventLogRow) =>
+const insertEvents = fixedStatement((db, p: { rows: EventLogRow[] }) =>
   db
     .insertInto('connection_events')
-    .values(row)
-    .onConflict((oc) => oc.column('dedupe_key').doNothing()),
+    .values(p.rows)
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .returning('dedupe_key'),
 );
 
-/** Appends one event; false when its dedupe key was already there (a redelivery). */
-export async function appendEvent(db: Db, row: EventLogRow): Promise<boolean> {
-  const result = await insertEvent(db, row);
-  return Number(result.numAffectedRows ?? 0n) > 0;
-}
-
-/** Appends several events in one statement, in order (their seqs follow it: SSE replays them so). */
-export async function appendEvents(db: Db, rows: Array<Insertable<ConnectionEventTable>>): Promise<void> {
-  if (rows.length === 0) return;
-  await db
-    .insertInto('connection_events')
-    .values(rows)
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .execute();
+/**
+ * Appends events in one statement, in order (their seqs follow it: SSE replays them so). Returns
+ * the dedupe keys it appended: one already there (a redelivery) is skipped, and absent.
+ */
+export async function appendEvents(db: Db, rows: EventLogRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const { rows: appended } = await insertEvents(db, { rows });
+  return new Set(appended.map((row) => row.dedupe_key));
 }
 
 const COLUMNS = columnsOf<ConnectionEventRow>({

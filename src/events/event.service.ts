@@ -11,7 +11,7 @@ import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { appendEvent, appendEvents, eventDedupeKey, type EventLogRow } from './event-log.repository.js';
+import { appendEvents, eventDedupeKey, type EventLogRow } from './event-log.repository.js';
 import { toForwardedEvent, type ForwardedEvent } from './forwarded-event.js';
 import { pruneWebhookIds, rememberWebhookId } from './inbound-webhook.repository.js';
 import { appendQuietEvent } from './quiet-event.repository.js';
@@ -76,28 +76,31 @@ const errorOf = (event: NormalizedEvent) => (event.type === 'connect/memberError
 
 export type EventService = ReturnType<typeof createEventService>;
 
+/** A state change to append to a session's log. */
+type SystemEvent = { sessionId: string; userId: string; type: string; data: unknown };
+
 export function createEventService(deps: EventServiceDeps) {
   // The sessions' and connections' queries this service runs inside its own transactions.
   const { findConnectSession, listDueSessions, updateOpenConnectSession } = deps.sessions;
   const { findConnectionByLookupKey, findLiveConnectionAt, findOwnedConnection, insertConnectionUnlessTaken, updateConnection } = deps.connections;
 
-  /** Appends a state-change record to the session's log (what SSE streams) and runs the hook. */
-  async function announce(trx: Db, changes: ConnectionChange[], systemEvents: Array<{ sessionId: string; userId: string; type: string; data: unknown }>, now: Date) {
-    // One statement for all of them (a connect announces status and connected).
-    await appendEvents(
-      trx,
-      systemEvents.map((event) => ({
-        dedupe_key: `sys:${newId('msg')}`,
-        user_id: event.userId,
-        session_id: event.sessionId,
-        connection_id: null,
-        type: event.type,
-        source: 'system' as const,
-        status_code: null,
-        metadata: JSON.stringify(event.data),
-        created_at: iso(now),
-      })),
-    );
+  /** The log rows of state changes: what SSE streams. */
+  const systemRowsOf = (systemEvents: SystemEvent[], now: Date): EventLogRow[] =>
+    systemEvents.map((event) => ({
+      dedupe_key: `sys:${newId('msg')}`,
+      user_id: event.userId,
+      session_id: event.sessionId,
+      connection_id: null,
+      type: event.type,
+      source: 'system' as const,
+      status_code: null,
+      metadata: JSON.stringify(event.data),
+      created_at: iso(now),
+    }));
+
+  /** Appends state-change records to the session's log (what SSE streams) and runs the hook. */
+  async function announce(trx: Db, changes: ConnectionChange[], systemEvents: SystemEvent[], now: Date) {
+    await appendEvents(trx, systemRowsOf(systemEvents, now));
     for (const change of changes) await deps.onChange(trx, change);
   }
 
@@ -180,8 +183,6 @@ export function createEventService(deps: EventServiceDeps) {
     });
     return { row: next, change: transition.change };
   }
-
-  type SystemEvent = { sessionId: string; userId: string; type: string; data: unknown };
 
   /**
    * Writes a session transition (only while the row is still open, so a concurrent ending is
@@ -371,9 +372,12 @@ export function createEventService(deps: EventServiceDeps) {
         const result = await deps.db.transaction().execute(async (trx) => {
           if (incoming.webhookId !== undefined && !(await rememberWebhookId(trx, incoming.webhookId, iso(now)))) throw new Duplicate();
           const applied = await apply(trx, incoming, event, now, known);
+          // The event and the state changes it caused, in one statement and that order.
+          const own = logRowOf(incoming, event, applied.connection?.id ?? null, now);
+          const appended = await appendEvents(trx, [own, ...systemRowsOf(applied.systemEvents, now)]);
           // Roll back the state change too: a redelivery must change nothing.
-          if (!(await appendEvent(trx, logRowOf(incoming, event, applied.connection?.id ?? null, now)))) throw new Duplicate();
-          await announce(trx, applied.changes, applied.systemEvents, now);
+          if (!appended.has(own.dedupe_key)) throw new Duplicate();
+          for (const change of applied.changes) await deps.onChange(trx, change);
           return applied;
         });
         deps.metrics.eventsRecorded.inc({ type: incoming.type, source: incoming.source });

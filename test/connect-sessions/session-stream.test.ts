@@ -6,7 +6,7 @@ import { createApp } from '../../src/app.js';
 import { buildDependencies } from '../../src/dependencies.js';
 import { loadConfig } from '../../src/config.js';
 import { catchUpStreams, StreamRegistry, type OpenStream } from '../../src/events/session-stream.js';
-import { appendEvent } from '../../src/events/event-log.repository.js';
+import { appendEvents } from '../../src/events/event-log.repository.js';
 import { createTestDatabase, testDialects } from '../helpers/databases.js';
 import { bearer, createConnectUrl, relay, v1Connected } from '../helpers/flows.js';
 import { captureLogs } from '../helpers/logs.js';
@@ -126,7 +126,7 @@ describe.each(testDialects)('SSE catch-up without a signal on %s', (dialect) => 
       const stream = await openSse(`${url}/connect-sessions/${created.body.sessionId}/stream`, { Authorization: await bearer('catch-up-user') });
       await stream.until((events) => events.length >= 1);
       // Written as an instance that died between commit and notify would leave it: no signal.
-      await appendEvent(t.deps.database.db, systemEvent(created.body.sessionId, 'lost-signal', 'opened'));
+      await appendEvents(t.deps.database.db, [systemEvent(created.body.sessionId, 'lost-signal', 'opened')]);
       await stream.until((events) => events.some((e) => e.event === 'status' && e.data.status === 'opened'), 30_000);
       expect(stream.events.map((e) => e.event)).toEqual(['snapshot', 'status']);
     } finally {
@@ -139,9 +139,9 @@ describe.each(testDialects)('SSE catch-up without a signal on %s', (dialect) => 
   it('when streams are checked, then one read finds exactly the ones behind their session log and only those are pumped', async () => {
     const database = await createTestDatabase(dialect);
     try {
-      await appendEvent(database.db, systemEvent('cs_behind', 'b1', 'opened'));
-      await appendEvent(database.db, systemEvent('cs_behind', 'b2', 'connected'));
-      await appendEvent(database.db, systemEvent('cs_current', 'c1', 'opened'));
+      await appendEvents(database.db, [systemEvent('cs_behind', 'b1', 'opened')]);
+      await appendEvents(database.db, [systemEvent('cs_behind', 'b2', 'connected')]);
+      await appendEvents(database.db, [systemEvent('cs_current', 'c1', 'opened')]);
       const [current] = await database.db.selectFrom('connection_events').select('seq').where('dedupe_key', '=', 'c1').execute();
       const pumped: string[] = [];
       const stream = (name: string, sessionId: string, seq: number) => ({ sessionId, seq, pump: () => pumped.push(name), beat: () => undefined, close: () => undefined });

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PREPARED, fixedStatement, preparedInsert } from '../../src/db/prepared-statements.js';
+import { PREPARED, fixedStatement } from '../../src/db/prepared-statements.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 
 describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
@@ -22,27 +22,43 @@ describe.each(testDialects)('statements marked PREPARED on %s', (dialect) => {
     expect((await double(21)).rows).toEqual([{ doubled: 42 }]);
   });
 
-  it('when rows go in through preparedInsert, then each is stored with its own values, a missing column as null, one statement text per row count', async () => {
+  it('when a fixedStatement inserts lists of rows, then each row is stored with its own values, an undefined column left out, one text per row count and columns, server-prepared', async () => {
     const db = await open();
-    const insertHooks = preparedInsert('inbound_webhooks', ['webhook_id', 'received_at']);
-    await insertHooks(db.db, [{ webhook_id: 'msg_a', received_at: '2026-12-01T00:00:00.000Z' }]);
-    await insertHooks(db.db, [{ received_at: '2026-12-01T00:00:01.000Z', webhook_id: 'msg_b' }]); // key order does not matter
-    await insertHooks(db.db, [
-      { webhook_id: 'msg_c', received_at: '2026-12-01T00:00:02.000Z' },
-      { webhook_id: 'msg_d', received_at: '2026-12-01T00:00:03.000Z' },
-    ]);
-    await expect(insertHooks(db.db, [{ webhook_id: 'msg_e' } as never])).rejects.toThrow(/null/i); // bound as null: received_at is NOT NULL
+    let builds = 0;
+    const insertHooks = fixedStatement((handle, p: { rows: Array<{ webhook_id: string; received_at: string | undefined }> }) => {
+      builds += 1;
+      return handle.insertInto('inbound_webhooks').values(p.rows as never).returning('webhook_id');
+    });
+    const inserted = async (rows: Array<{ webhook_id: string; received_at: string | undefined }>) => (await insertHooks(db.db, { rows })).rows.map((row) => row.webhook_id);
+    expect(await inserted([{ webhook_id: 'msg_a', received_at: '2026-12-01T00:00:00.000Z' }])).toEqual(['msg_a']);
+    expect(await inserted([{ received_at: '2026-12-01T00:00:01.000Z', webhook_id: 'msg_b' }])).toEqual(['msg_b']); // key order is part of the shape
+    await db.db.transaction().execute(async (trx) => {
+      await insertHooks(trx, { rows: [{ webhook_id: 'msg_c', received_at: '2026-12-01T00:00:02.000Z' }] });
+    });
+    expect(
+      await inserted([
+        { webhook_id: 'msg_d', received_at: '2026-12-01T00:00:03.000Z' },
+        { webhook_id: 'msg_e', received_at: '2026-12-01T00:00:04.000Z' },
+      ]),
+    ).toEqual(['msg_d', 'msg_e']);
+    // Left out, not bound as null: received_at is NOT NULL without a default, so the insert fails.
+    await expect(inserted([{ webhook_id: 'msg_f', received_at: undefined }])).rejects.toThrow(/received_at|null/i);
+    expect(builds).toBe(4); // one row (two key orders), two rows, one row without received_at
     const rows = await db.db.selectFrom('inbound_webhooks').select(['webhook_id', 'received_at']).orderBy('webhook_id').execute();
     expect(rows).toEqual([
       { webhook_id: 'msg_a', received_at: '2026-12-01T00:00:00.000Z' },
       { webhook_id: 'msg_b', received_at: '2026-12-01T00:00:01.000Z' },
       { webhook_id: 'msg_c', received_at: '2026-12-01T00:00:02.000Z' },
       { webhook_id: 'msg_d', received_at: '2026-12-01T00:00:03.000Z' },
+      { webhook_id: 'msg_e', received_at: '2026-12-01T00:00:04.000Z' },
     ]);
+    // Rows have no plan to go stale: unlike a list of values, a list of rows stays a prepared statement.
     if (dialect === 'postgres') {
       expect((await preparedHere(db)).sort()).toEqual([
-        expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" .* values \(\$1, \$2\)$/),
-        expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" .* values \(\$1, \$2\), \(\$3, \$4\)$/),
+        expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" \("received_at", "webhook_id"\) values \(\$1, \$2\) returning/),
+        expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" \("webhook_id"\) values \(\$1\) returning/),
+        expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" \("webhook_id", "received_at"\) values \(\$1, \$2\) returning/),
+        expect.stringMatching(/^\/\* prepared \*\/ insert into "inbound_webhooks" \("webhook_id", "received_at"\) values \(\$1, \$2\), \(\$3, \$4\) returning/),
       ]);
     }
   });

@@ -134,6 +134,27 @@ describe.each(testDialects)('POST /events that leave the session as it is, on %s
     expect((await eventsOf(sessionId)).at(-1)).toEqual({ type: 'connect/stepChange', source: 'webhook', metadata: JSON.stringify({ current: 'late', previous: 'start' }), connection_id: null });
   });
 
+  it('when a memberConnected arrives, then the event and the changes it announces go into the log in one insert, in that order, and its redelivery appends nothing', async () => {
+    const sessionId = await openedSession('quiet-user-8');
+    statements = [];
+    const body = { type: 'connect/memberConnected', userId: 'quiet-user-8', sessionId, metadata: { aggregator: 'mx', connectionId: 'CONN-quiet-8', ucpInstitutionId: 'bank-8' } };
+    const res = await send(body);
+    expect(res.body).toMatchObject({ received: true, duplicate: false, sessionStatus: 'connected' });
+    // id, session, connection by key, live connection at the bank, its insert, the session's move,
+    // the log; PostgreSQL adds BEGIN and COMMIT (SQLite's savepoint and group COMMIT are not logged).
+    expect(statements.filter((sql) => /insert into "connection_events"/.test(sql))).toHaveLength(1);
+    expect(statements).toHaveLength(dialect === 'postgres' ? 9 : 7);
+    const logged = (await eventsOf(sessionId)).slice(-3).map((e) => [e.type, e.source]);
+    expect(logged).toEqual([
+      ['connect/memberConnected', 'webhook'],
+      ['status', 'system'],
+      ['connected', 'system'],
+    ]);
+    const again = await send(body);
+    expect(again.body).toMatchObject({ received: true, duplicate: true, sessionStatus: 'connected' });
+    expect(await eventsOf(sessionId)).toHaveLength(5); // the first step and its status, then the three above
+  });
+
   it('when a memberError naming no connection arrives for an opened session, then the session remembers it', async () => {
     const sessionId = await openedSession('quiet-user-6');
     const res = await send({ type: 'connect/memberError', userId: 'quiet-user-6', sessionId, metadata: { connection_status: 17 } });
