@@ -11,6 +11,7 @@ import * as sessionLastError from './migrations/2026-11-30T2110-session-last-err
 import * as rateLimits from './migrations/2026-11-30T2120-rate-limits.js';
 import * as connectionsInstitutionIndex from './migrations/2026-11-30T2330-connections-institution-index.js';
 import type { Database } from './schema.js';
+import { WalCheckpoints } from './sqlite-checkpoints.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -87,7 +88,9 @@ export async function createDatabase(
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: sqliteDialect(sqlite), ...log });
+    // A file's WAL is checkpointed by a worker thread, not inside a request's COMMIT (see WalCheckpoints).
+    const checkpoints = settings.path === ':memory:' ? undefined : new WalCheckpoints(sqlite);
+    const db = new Kysely<Database>({ dialect: sqliteDialect(sqlite, { checkpoints }), ...log });
     return handle(db, 'sqlite', undefined, undefined);
   }
 

@@ -11,9 +11,10 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import type { WalCheckpoints } from './sqlite-checkpoints.js';
 
 /**
- * Kysely's SQLite dialect, with two changes that matter under load (issue #10):
+ * Kysely's SQLite dialect, with three changes that matter under load (issue #10):
  *
  * - **Statement cache.** Kysely's driver calls `prepare` for every query, and compiling SQL costs
  *   more than running our small indexed statements. The app issues a few dozen distinct
@@ -27,6 +28,8 @@ import {
  *   constraint) undoes only itself; if SQLite had to abandon the whole transaction, every write
  *   in it fails.
  *
+ * - **Checkpoints off the event loop** (`checkpoints`, see WalCheckpoints): counted per COMMIT.
+ *
  * Explicit transactions (`db.transaction()`) join the group as a savepoint: one runs at a time,
  * holding the connection (every other query waits, as with Kysely's own SQLite driver); rolling
  * back undoes only it; its commit resolves after the group's COMMIT, which never happens in the
@@ -34,11 +37,14 @@ import {
  * a read on this connection may see it. This is a single-connection, single-process database,
  * so nothing else reads it before the COMMIT.
  */
-export function sqliteDialect(database: SQLite.Database, options: { maxStatements?: number } = {}): Dialect & { readonly cachedStatements: () => number } {
+export function sqliteDialect(
+  database: SQLite.Database,
+  options: { maxStatements?: number; checkpoints?: WalCheckpoints } = {},
+): Dialect & { readonly cachedStatements: () => number } {
   const statements = new StatementCache(database, options.maxStatements ?? 256);
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new GroupCommitDriver(database, statements),
+    createDriver: () => new GroupCommitDriver(database, statements, options.checkpoints),
     createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     cachedStatements: () => statements.size,
@@ -96,6 +102,7 @@ class GroupCommitDriver implements Driver {
   constructor(
     private readonly database: SQLite.Database,
     private readonly statements: StatementCache,
+    private readonly checkpoints: WalCheckpoints | undefined,
   ) {}
 
   async init(): Promise<void> {}
@@ -139,6 +146,7 @@ class GroupCommitDriver implements Driver {
   async destroy(): Promise<void> {
     await this.untilFree();
     this.commitGroup();
+    await this.checkpoints?.close();
     this.database.close();
   }
 
@@ -223,6 +231,7 @@ class GroupCommitDriver implements Driver {
       for (const waiting of group) waiting.reject(error);
       return;
     }
+    this.checkpoints?.committed();
     for (const waiting of group) waiting.resolve();
   }
 
