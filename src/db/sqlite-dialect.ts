@@ -28,7 +28,9 @@ import type { WalCheckpoints } from './sqlite-checkpoints.js';
  *   constraint) undoes only itself; if SQLite had to abandon the whole transaction, every write
  *   in it fails.
  *
- * - **Checkpoints off the event loop** (`checkpoints`, see WalCheckpoints): counted per COMMIT.
+ * - **Checkpoints off the event loop.** With `checkpoints`, each COMMIT is counted, and a worker
+ *   thread copies the WAL into the database file (see WalCheckpoints), not the COMMIT that
+ *   happened to cross SQLite's threshold.
  *
  * Explicit transactions (`db.transaction()`) join the group as a savepoint: one runs at a time,
  * holding the connection (every other query waits, as with Kysely's own SQLite driver); rolling
@@ -144,9 +146,10 @@ class GroupCommitDriver implements Driver {
 
   /** Lets a running transaction end first: committing the group under it would commit half of it. */
   async destroy(): Promise<void> {
+    // The worker first: nothing may slip in between the last COMMIT and the close.
+    await this.checkpoints?.close();
     await this.untilFree();
     this.commitGroup();
-    await this.checkpoints?.close();
     this.database.close();
   }
 
