@@ -75,7 +75,11 @@ export async function buildDependencies(config: Config, logger: Logger, override
   if (config.env === 'production' && config.auth.devLogin) throw new Error('the dev login cannot run in production');
 
   // A database handed in by the caller (tests) is the caller's to migrate and to close.
-  const database = overrides.database ?? (await createDatabase(config.database, { poolSize: config.databasePool.size, poolTimeoutMs: config.databasePool.timeoutMs }));
+  const database = overrides.database ?? (await createDatabase(config.database, {
+      poolSize: config.databasePool.size,
+      poolTimeoutMs: config.databasePool.timeoutMs,
+      onCheckpointFailure: (error) => logger.warn({ err: error }, 'SQLite checkpoint worker failed; checkpoints run inside commits again'),
+    }));
   const secretBox = createSecretBox(config.dataEncryptionKeys);
   if (!overrides.database) await database.migrateToLatest({ keys: secretBox, log: logger });
 

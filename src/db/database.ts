@@ -74,6 +74,8 @@ export async function createDatabase(
     poolTimeoutMs?: number;
     /** Called with every statement sent, BEGIN and COMMIT included (tests count what a request costs). */
     onStatement?: (sql: string) => void;
+    /** SQLite: told if its checkpoint worker fails (SQLite then checkpoints inside commits again). */
+    onCheckpointFailure?: (error: unknown) => void;
   } = {},
 ): Promise<DatabaseHandle> {
   const onStatement = options.onStatement;
@@ -89,7 +91,7 @@ export async function createDatabase(
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     // A file's WAL is checkpointed by a worker thread, not inside a request's COMMIT (see WalCheckpoints).
-    const checkpoints = settings.path === ':memory:' ? undefined : new WalCheckpoints(sqlite);
+    const checkpoints = settings.path === ':memory:' ? undefined : new WalCheckpoints(sqlite, { onFailure: options.onCheckpointFailure });
     const db = new Kysely<Database>({ dialect: sqliteDialect(sqlite, { checkpoints }), ...log });
     return handle(db, 'sqlite', undefined, undefined);
   }

@@ -30,6 +30,8 @@ export interface CheckpointOptions {
   restartAtFrames?: number;
   /** Where the worker loads better-sqlite3 from (this process's copy; a test points it elsewhere to see the fallback). */
   driver?: string;
+  /** Told once if the worker fails and SQLite's own checkpoint takes over (for the logs). */
+  onFailure?: (error: unknown) => void;
 }
 
 /**
@@ -53,6 +55,7 @@ export class WalCheckpoints {
   readonly #commitsPerCheckpoint: number;
   readonly #restartAtFrames: number;
   readonly #driver: string;
+  readonly #onFailure: (error: unknown) => void;
   #worker: Worker | undefined;
   #commits = 0;
   #running = false;
@@ -65,6 +68,7 @@ export class WalCheckpoints {
     this.#commitsPerCheckpoint = options.commitsPerCheckpoint ?? 50;
     this.#restartAtFrames = options.restartAtFrames ?? 16_384; // 64 MiB of 4 KiB pages
     this.#driver = options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3');
+    this.#onFailure = options.onFailure ?? (() => undefined);
     database.pragma('wal_autocheckpoint = 0');
   }
 
@@ -112,22 +116,23 @@ export class WalCheckpoints {
     worker.unref();
     worker.on('message', (result: { frames: number; checkpointed: number } | { error: string }) => {
       this.#running = false;
-      if ('error' in result) return this.#fallBack(worker);
+      if ('error' in result) return this.#fallBack(worker, new Error(result.error));
       this.#stats.checkpoints += 1;
       this.#stats.frames = result.frames;
       if (result.frames >= this.#restartAtFrames) this.#restartDue = true;
     });
-    worker.on('error', () => this.#fallBack(worker));
-    worker.on('exit', () => this.#fallBack(worker));
+    worker.on('error', (error) => this.#fallBack(worker, error));
+    worker.on('exit', (code) => this.#fallBack(worker, new Error(`the checkpoint worker exited (code ${code})`)));
     this.#worker = worker;
     return worker;
   }
 
-  #fallBack(worker: Worker): void {
+  #fallBack(worker: Worker, error: unknown): void {
     if (this.#worker !== worker || this.#failed) return;
     this.#failed = true;
     this.#worker = undefined;
     void worker.terminate();
     if (this.#database.open) this.#database.pragma('wal_autocheckpoint = 1000');
+    this.#onFailure(error);
   }
 }

@@ -86,9 +86,12 @@ describe('WAL checkpoints in a worker thread', () => {
   });
 
   it('when the worker cannot start, then SQLite checkpoints by itself again and writes go on', async () => {
-    const { sqlite, checkpoints } = await open({ commitsPerCheckpoint: 1, driver: join(dir, 'no-such-driver.js') });
+    const failures: unknown[] = [];
+    const { sqlite, checkpoints } = await open({ commitsPerCheckpoint: 1, driver: join(dir, 'no-such-driver.js'), onFailure: (error) => failures.push(error) });
     await db!.insertInto('items').values({ id: 1, name: 'n1' }).execute();
     await until(() => checkpoints.stats.failed);
+    expect(failures).toHaveLength(1); // told once, for the logs
+    expect(String(failures[0])).toMatch(/no-such-driver/);
     expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
     await db!.insertInto('items').values({ id: 2, name: 'n2' }).execute();
     expect(await db!.selectFrom('items').select('id').orderBy('id').execute()).toEqual([{ id: 1 }, { id: 2 }]);
