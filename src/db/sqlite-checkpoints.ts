@@ -48,7 +48,8 @@ export interface CheckpointOptions {
  * would grow without end; past `restartAtFrames` the main connection runs one RESTART checkpoint
  * between two commits, which has little left to copy since the worker kept up.
  *
- * Should the worker fail, SQLite's automatic checkpoint takes over again: nothing is lost but speed.
+ * Should the worker fail, or stop answering for more commits than `restartAtFrames`, SQLite's
+ * automatic checkpoint takes over again: nothing is lost but speed.
  */
 export class WalCheckpoints {
   readonly #database: SQLite.Database;
@@ -61,6 +62,7 @@ export class WalCheckpoints {
   #running = false;
   #restartDue = false;
   #failed = false;
+  #closed = false;
   #stats = { checkpoints: 0, restarts: 0, frames: 0 };
 
   constructor(database: SQLite.Database, options: CheckpointOptions = {}) {
@@ -79,7 +81,7 @@ export class WalCheckpoints {
 
   /** After each COMMIT of the main connection: no transaction of its own is open here. */
   committed(): void {
-    if (this.#failed) return;
+    if (this.#failed || this.#closed) return;
     if (this.#restartDue) {
       this.#restartDue = false;
       try {
@@ -91,7 +93,12 @@ export class WalCheckpoints {
       }
     }
     this.#commits += 1;
-    if (this.#running || this.#commits < this.#commitsPerCheckpoint) return;
+    if (this.#running) {
+      // Each commit adds at least a page: a worker silent this long would let the WAL grow without end.
+      if (this.#commits > this.#restartAtFrames) this.#fallBack(this.#worker!, new Error('the checkpoint worker stopped answering'));
+      return;
+    }
+    if (this.#commits < this.#commitsPerCheckpoint) return;
     this.#commits = 0;
     this.#running = true;
     this.#workerFor().postMessage('checkpoint');
@@ -101,7 +108,7 @@ export class WalCheckpoints {
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
-    this.#failed = true;
+    this.#closed = true;
     await worker?.terminate();
   }
 
@@ -128,7 +135,7 @@ export class WalCheckpoints {
   }
 
   #fallBack(worker: Worker, error: unknown): void {
-    if (this.#worker !== worker || this.#failed) return;
+    if (this.#worker !== worker || this.#failed || this.#closed) return;
     this.#failed = true;
     this.#worker = undefined;
     void worker.terminate();

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -95,6 +95,20 @@ describe('WAL checkpoints in a worker thread', () => {
     expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
     await db!.insertInto('items').values({ id: 2, name: 'n2' }).execute();
     expect(await db!.selectFrom('items').select('id').orderBy('id').execute()).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('when the worker stops answering, then after more commits than restartAtFrames SQLite checkpoints by itself again', async () => {
+    const hangs = join(dir, 'hanging-driver.cjs');
+    writeFileSync(hangs, 'module.exports = class { pragma() { for (;;); } };');
+    const failures: unknown[] = [];
+    const { sqlite, checkpoints } = await open({ commitsPerCheckpoint: 1, restartAtFrames: 10, driver: hangs, onFailure: (error) => failures.push(error) });
+    // The first commit asks it; ten more are still within the bound.
+    for (let id = 1; id <= 11; id += 1) await db!.insertInto('items').values({ id, name: `n${id}` }).execute();
+    expect(checkpoints.stats.failed).toBe(false);
+    await db!.insertInto('items').values({ id: 12, name: 'n12' }).execute();
+    expect(checkpoints.stats.failed).toBe(true);
+    expect(String(failures[0])).toMatch(/stopped answering/);
+    expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
   });
 
   it('when the database is destroyed, then the worker stops and the last connection leaves no WAL behind', async () => {
