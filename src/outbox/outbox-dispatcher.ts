@@ -81,8 +81,16 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     random: options.random ?? Math.random,
   };
 
+  // Deliveries dying together refresh it concurrently, and a count started earlier (seeing fewer
+  // dead) may answer later: only a count started after the one last shown replaces it.
+  let refreshesStarted = 0;
+  let refreshShown = 0;
   const refreshDeadGauge = async () => {
-    metrics.outboxDead.set(await countDeadOutbox(database.db));
+    const started = (refreshesStarted += 1);
+    const dead = await countDeadOutbox(database.db);
+    if (started < refreshShown) return;
+    refreshShown = started;
+    metrics.outboxDead.set(dead);
   };
 
   /** One POST; resolves with the HTTP status and Retry-After, or a transport failure description. */

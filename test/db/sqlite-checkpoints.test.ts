@@ -77,10 +77,11 @@ describe('WAL checkpoints in a worker thread', () => {
       await db!.insertInto('items').values({ id, name }).execute();
       if (id % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 1)); // lets the worker's answers in
     }
-    // Without checkpoints the WAL holds every commit's pages: over 3,000 here. (Its file keeps the
-    // largest size it ever had, so this is the most it held at any time.)
+    // Without checkpoints the WAL holds every commit's pages, at least one each: over 2,000 here
+    // (~3,300). Its file keeps the largest size it ever had, so this is the most it held at any
+    // time: ~100 pages on a quiet machine, up to ~1,000 beside the rest of the suite.
     const frames = statSync(`${path}-wal`).size / (4_096 + 24);
-    expect(frames).toBeLessThan(1_000);
+    expect(frames).toBeLessThan(2_000);
     expect(checkpoints.stats.checkpoints).toBeGreaterThan(0);
     expect(checkpoints.stats.restarts).toBeGreaterThan(0);
   });
