@@ -55,7 +55,7 @@ export class WalCheckpoints {
   readonly #database: SQLite.Database;
   readonly #commitsPerCheckpoint: number;
   readonly #restartAtFrames: number;
-  readonly #driver: string;
+  readonly #driver: string | undefined;
   readonly #onFailure: (error: unknown) => void;
   #worker: Worker | undefined;
   #commits = 0;
@@ -69,7 +69,7 @@ export class WalCheckpoints {
     this.#database = database;
     this.#commitsPerCheckpoint = options.commitsPerCheckpoint ?? 50;
     this.#restartAtFrames = options.restartAtFrames ?? 16_384; // 64 MiB of 4 KiB pages
-    this.#driver = options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3');
+    this.#driver = options.driver;
     this.#onFailure = options.onFailure ?? (() => undefined);
     database.pragma('wal_autocheckpoint = 0');
   }
@@ -114,9 +114,11 @@ export class WalCheckpoints {
 
   #workerFor(): Worker {
     if (this.#worker) return this.#worker;
+    // Resolved here, not at start-up: most processes that open a database never start the worker.
+    const driver = this.#driver ?? createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { path: this.#database.name, driver: this.#driver },
+      workerData: { path: this.#database.name, driver },
       // It holds a connection and a few statements, nothing more.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
     });
